@@ -1,0 +1,3 @@
+fn main() {
+    println!("{} {:?}", lib::add(40, 2), lib::twice(7u8));
+}
