@@ -701,9 +701,10 @@ def upstream_x(paths, args, log_name=None, env=None):
     return code
 
 
-def build_cargo(paths, pin, host):
-    """Cargo from the prepared tree, with the stage-0 cargo, against crates.io (docs/design.md: Debian's
-    pruned vendor/ lacks the bundled C sources that cargo's git and http stack need on bookworm)."""
+def start_cargo_build(paths, pin):
+    """Start building cargo from the prepared tree, with the stage-0 cargo, against crates.io (docs/design.md:
+    Debian's pruned vendor/ lacks the bundled C sources that cargo's git and http stack need on bookworm).
+    Returns a function that waits for it and gives the binary's path."""
     manifest_dir = os.path.join(paths.src, CARGO_DIR)
     lock = os.path.join(manifest_dir, "Cargo.lock")
     if not os.path.exists(lock):
@@ -715,22 +716,27 @@ def build_cargo(paths, pin, host):
         "CFG_VER_DESCRIPTION": "rust-headers",
         "RUSTC": rustup_which("rustc", stage0),
         "CARGO_TARGET_DIR": paths.cargo_target,
-        "LIBGIT2_NO_VENDOR": "0",
     }
     os.makedirs(paths.logs, exist_ok=True)
     log_path = os.path.join(paths.logs, "cargo.log")
     cmd = [rustup_which("cargo", stage0), "build", "--release", "--manifest-path",
            os.path.join(manifest_dir, "Cargo.toml"), "--bin", "cargo"]
-    log("CARGO", f"{shlex.join(cmd[1:3])} ({CARGO_DIR}; log {log_path})")
+    log("CARGO", f"cargo build --release of {CARGO_DIR}, beside the compiler (log {log_path})")
+    out = open(log_path, "w")
     # Run outside the tree: its .cargo/config.toml would replace crates.io by the pruned vendor/.
-    with open(log_path, "w") as out:
-        code = subprocess.run(cmd, cwd=paths.cache, env={**os.environ, **env}, stdout=out,
-                              stderr=subprocess.STDOUT).returncode
-    if code != 0:
-        with open(log_path, errors="replace") as f:
-            sys.stdout.write("".join(f.readlines()[-60:]))
-        raise Failure(f"cargo build failed; full log: {log_path}")
-    return os.path.join(paths.cargo_target, "release", "cargo")
+    proc = subprocess.Popen(cmd, cwd=paths.cache, env={**os.environ, **env}, stdout=out, stderr=subprocess.STDOUT)
+
+    def wait():
+        code = proc.wait()
+        out.close()
+        if code != 0:
+            with open(log_path, errors="replace") as f:
+                sys.stdout.write("".join(f.readlines()[-60:]))
+            raise Failure(f"cargo build failed; full log: {log_path}")
+        return os.path.join(paths.cargo_target, "release", "cargo")
+
+    wait.proc = proc
+    return wait
 
 
 def assemble_toolchain(paths, host, cargo_bin):
@@ -766,13 +772,20 @@ def build(argv):
     t0 = time.monotonic()
     prepare(paths)
     host = write_bootstrap_config(paths, pin)
+    # Cargo builds in parallel with the compiler: it fills the core that the compiler's long
+    # single-crate stretches (rustc_middle, the librustc_driver link) leave idle.
+    wait_cargo = start_cargo_build(paths, pin)
     log("BUILD", f"stage-1 compiler, std and rustdoc (log {paths.logs}/build.log)")
-    upstream_x(paths, ["build", "--stage", "1", "library", "src/tools/rustdoc"], "build.log")
+    try:
+        upstream_x(paths, ["build", "--stage", "1", "library", "src/tools/rustdoc"], "build.log")
+    except BaseException:
+        wait_cargo.proc.terminate()
+        raise
     t1 = time.monotonic()
-    cargo_bin = build_cargo(paths, pin, host)
+    cargo_bin = wait_cargo()
     t2 = time.monotonic()
     assemble_toolchain(paths, host, cargo_bin)
-    log("BUILT", f"compiler+std+rustdoc {t1 - t0:.0f}s, cargo {t2 - t1:.0f}s")
+    log("BUILT", f"compiler, std and rustdoc after {t1 - t0:.0f}s, cargo after {t2 - t0:.0f}s")
 
 
 # ---------------------------------------------------------------------------------------------
