@@ -481,7 +481,7 @@ def prepare(paths=None, root=ROOT, quiet_fresh=False):
 # ---------------------------------------------------------------------------------------------
 # Export and check
 
-FORMAT_PATCH = ["format-patch", "--zero-commit", "--no-signature", "--abbrev=12", "--no-renames",
+FORMAT_PATCH = ["format-patch", "--no-numbered", "--zero-commit", "--no-signature", "--abbrev=12", "--no-renames",
                 "--diff-algorithm=myers", "--default-prefix", "--no-stat", "--no-notes", "-q"]
 
 
@@ -664,6 +664,8 @@ def bootstrap_config(paths, pin, root=ROOT):
         "build": {
             "rustc": rustc,
             "cargo": rustup_which("cargo", stage0),
+            # tidy's formatting check runs rustfmt of stage0.
+            "rustfmt": rustup_which("rustfmt", stage0),
             "build-dir": paths.build,
             "local-rebuild": True,
             "build": host,

@@ -8,8 +8,9 @@ fail() { echo "toolchain-smoke: $*" >&2; exit 1; }
 version=$(rustc +headers -vV)
 echo "$version" | head -1 | grep -q 'rust-headers' || fail "rustc +headers -vV does not say rust-headers: $(echo "$version" | head -1)"
 cargo +headers -V | grep -q 'rust-headers' || fail "cargo +headers -V does not say rust-headers: $(cargo +headers -V)"
+help=$(rustc +headers -Z help)
 for flag in emit-header consume-headers; do
-  rustc +headers -Z help | grep -q -- "-Z  *$flag=" || fail "rustc +headers -Z help does not list -Z $flag"
+  grep -q -- "-Z  *$flag=val" <<<"$help" || fail "rustc +headers -Z help does not list -Z $flag"
 done
 
 work=$(mktemp -d)

@@ -44,7 +44,7 @@ fn main() {
             read(format!("flags/{}", bin_name("main"))),
             "the binary changed with the header flags on"
         );
-        let out = run(format!("flags/{}", bin_name("main"))).stdout_utf8();
+        let out = run(&format!("flags/{}", bin_name("main"))).stdout_utf8();
         assert_eq!(out.trim(), "42 (7, 7)");
     });
 }
