@@ -158,7 +158,8 @@ def parse_apt_sources(text, deb822):
 def fetch(paths, pin):
     os.makedirs(paths.dl, exist_ok=True)
     deb = pin["debian"]
-    wanted = [deb["orig"], deb["debian"]]
+    # A local upstream tarball replaces Debian's orig tarball; Debian's patches are still needed.
+    wanted = [deb["debian"]] if os.environ.get("RUST_HEADERS_UPSTREAM_SRC") else [deb["orig"], deb["debian"]]
     mirror = None
     for item in wanted:
         dest = os.path.join(paths.dl, item["file"])
@@ -180,7 +181,6 @@ def fetch(paths, pin):
             raise Failure(f"sha256 mismatch for {item['file']}: got {got}, pinned {item['sha256']} (upstream.toml)")
         os.replace(tmp, dest)
         log("VERIFY", f"{item['file']} sha256 {got[:16]}…")
-    return [os.path.join(paths.dl, item["file"]) for item in wanted]
 
 
 def upstream_source(paths, pin):

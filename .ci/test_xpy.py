@@ -163,6 +163,20 @@ class LayersTest(unittest.TestCase):
         finally:
             del os.environ["RUST_HEADERS_DEBIAN_MIRROR"]
 
+    def test_local_upstream_tarball(self):
+        # A user's own upstream tarball stands in for Debian's orig tarball, which is then not needed.
+        orig = os.path.join(self.mini.paths.dl, "mini_1.0.orig.tar.xz")
+        local = os.path.join(self.tmp.name, "mini-1.0.0-src.tar.xz")
+        os.rename(orig, local)
+        os.environ["RUST_HEADERS_UPSTREAM_SRC"] = local
+        try:
+            tree, out = self.mini.prepare()
+        finally:
+            del os.environ["RUST_HEADERS_UPSTREAM_SRC"]
+        self.assertIn("[LAYER] upstream: 1.0.0 (abc 2026-01-01)", out)
+        self.assertIn("3", self.read_tree("compiler/b/src/lib.rs"))
+        self.assertFalse(os.path.exists(orig))
+
     def test_export_round_trip(self):
         self.mini.prepare()
         # One commit that both adds a new file and changes an upstream file, one that changes cargo.
