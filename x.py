@@ -437,23 +437,17 @@ def make_top_layers(tree, keys, root=ROOT):
         log("LAYER", f"{layer}: {len(series)} patches")
         tree.tag(layer, keys[layer])
 
-    new_head = tree.rev("HEAD")
+    changed = set(tree.git("diff", "--name-only", "-z", "--no-renames", old_head, "HEAD").split("\0")) if saved else set()
     restored = 0
     for p, mtime in saved.items():
         full = os.path.join(tree.path, p)
-        if not os.path.lexists(full):
-            continue
-        a = subprocess.run(["git", "-C", tree.path, "rev-parse", "-q", "--verify", f"{old_head}:{p}"],
-                           capture_output=True, text=True).stdout
-        b = subprocess.run(["git", "-C", tree.path, "rev-parse", "-q", "--verify", f"{new_head}:{p}"],
-                           capture_output=True, text=True).stdout
-        if a and a == b:
+        if p not in changed and os.path.lexists(full):
             os.utime(full, ns=(mtime, mtime), follow_symlinks=False)
             restored += 1
     return restored
 
 
-def prepare(paths=None, root=ROOT, quiet_fresh=False):
+def prepare(paths=None, root=ROOT):
     paths = paths or Paths()
     pin = load_pin(root)
     fetch(paths, pin)
