@@ -680,6 +680,13 @@ def write_bootstrap_config(paths, pin, root=ROOT):
     return host
 
 
+def fail_with_log(what, log_path):
+    """Show the end of a long log and fail, naming the whole log."""
+    with open(log_path, errors="replace") as f:
+        sys.stdout.write("".join(f.readlines()[-60:]))
+    raise Failure(f"{what}; full log: {log_path}")
+
+
 def upstream_x(paths, args, log_name=None, env=None):
     cmd = [sys.executable, os.path.join(paths.src, "x.py"), *args]
     full_env = {**os.environ, **(env or {})}
@@ -690,10 +697,7 @@ def upstream_x(paths, args, log_name=None, env=None):
     with open(log_path, "w") as out:
         code = subprocess.run(cmd, cwd=paths.src, env=full_env, stdout=out, stderr=subprocess.STDOUT).returncode
     if code != 0:
-        with open(log_path, errors="replace") as f:
-            tail = f.readlines()[-60:]
-        sys.stdout.write("".join(tail))
-        raise Failure(f"upstream x.py {' '.join(args)} failed; full log: {log_path}")
+        fail_with_log(f"upstream x.py {' '.join(args)} failed", log_path)
     return code
 
 
@@ -726,9 +730,7 @@ def start_cargo_build(paths, pin):
         code = proc.wait()
         out.close()
         if code != 0:
-            with open(log_path, errors="replace") as f:
-                sys.stdout.write("".join(f.readlines()[-60:]))
-            raise Failure(f"cargo build failed; full log: {log_path}")
+            fail_with_log("cargo build failed", log_path)
         return os.path.join(paths.cargo_target, "release", "cargo")
 
     wait.proc = proc
