@@ -1,5 +1,8 @@
-// The header options are recognised and, while they do nothing yet, leave an ordinary build alone.
-//@ build-pass
-//@ compile-flags: -Z emit-header -Z consume-headers
+// A library built with both header flags and no headers among its inputs builds as usual.
 
-fn main() {}
+//@ build-pass
+//@ compile-flags: -Z emit-header -Z consume-headers --crate-type=rlib --emit=metadata,link
+
+pub fn f() -> u32 {
+    7
+}

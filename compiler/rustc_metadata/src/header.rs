@@ -1,0 +1,194 @@
+//! Compiling against crate headers (`-Z emit-header`, `-Z consume-headers`).
+//!
+//! A crate's header is the metadata file (`.rmeta`) of a build that also generates code: it
+//! carries everything a dependent needs to type-check *and* to generate code against the crate
+//! (the optimized MIR of generic, `#[inline]` and cross-crate-inlinable items and the lists of
+//! exported symbols). It is written before code generation starts.
+//!
+//! With `-Z consume-headers` a crate of any type is compiled against the headers of its
+//! dependencies alone: their rlibs are only needed when the crate is linked. The locator then
+//! never reads an upstream rlib and records the rlib path that the header promises. Every crate
+//! whose rlib is linked in is remembered as a [`LinkedHeader`], and the link step (in the same
+//! process, or later with `-Z link-only`) checks that each of those rlibs is the one built
+//! together with the header the crate was compiled against.
+
+use std::path::PathBuf;
+
+use rustc_data_structures::svh::Svh;
+use rustc_macros::{Decodable, Diagnostic, Encodable};
+use rustc_middle::middle::dependency_format::Linkage;
+use rustc_middle::ty::TyCtxt;
+use rustc_session::Session;
+use rustc_session::config::{CrateType, Lto, OutputType};
+use rustc_span::Symbol;
+
+use crate::creader::MetadataLoader;
+use crate::locator::{CrateFlavor, get_metadata_section};
+
+/// An upstream crate that was compiled against through its header and whose rlib is linked in.
+#[derive(Clone, Debug, Encodable, Decodable)]
+pub struct LinkedHeader {
+    pub crate_name: Symbol,
+    /// The crate hash recorded in the header.
+    pub hash: Svh,
+    pub header: PathBuf,
+    pub rlib: PathBuf,
+}
+
+/// The upstream crates of the local crate that were loaded from a header and are linked
+/// statically into at least one of its outputs, in crate-number order.
+pub fn linked_headers(tcx: TyCtxt<'_>) -> Vec<LinkedHeader> {
+    if !tcx.sess.opts.unstable_opts.consume_headers {
+        return Vec::new();
+    }
+    let formats = tcx.dependency_formats(());
+    tcx.crates(())
+        .iter()
+        .filter(|&&cnum| formats.values().any(|list| list.get(cnum) == Some(&Linkage::Static)))
+        .filter_map(|&cnum| {
+            let source = tcx.used_crate_source(cnum);
+            let (Some(header), Some(rlib)) = (&source.rmeta, &source.rlib) else {
+                return None;
+            };
+            Some(LinkedHeader {
+                crate_name: tcx.crate_name(cnum),
+                hash: tcx.crate_hash(cnum),
+                header: header.clone(),
+                rlib: rlib.clone(),
+            })
+        })
+        .collect()
+}
+
+/// Checks that every rlib about to be linked exists and was built together with the header that
+/// the local crate was compiled against. Reports every problem, then aborts if there was one.
+pub fn verify_linked_headers(
+    sess: &Session,
+    metadata_loader: &dyn MetadataLoader,
+    linked: &[LinkedHeader],
+) {
+    for dep in linked {
+        let LinkedHeader { crate_name, hash, header, rlib } = dep;
+        if !rlib.exists() {
+            sess.dcx().emit_err(RlibMissing { crate_name: *crate_name, header, rlib });
+            continue;
+        }
+        match get_metadata_section(
+            &sess.target,
+            CrateFlavor::Rlib,
+            rlib,
+            metadata_loader,
+            sess.cfg_version,
+            Some(*crate_name),
+        ) {
+            Ok(blob) => {
+                let found = blob.get_header().hash;
+                if found != *hash {
+                    sess.dcx().emit_err(RlibMismatch {
+                        crate_name: *crate_name,
+                        header,
+                        rlib,
+                        expected: hash.to_string(),
+                        found: found.to_string(),
+                    });
+                }
+            }
+            Err(error) => {
+                sess.dcx().emit_err(RlibUnreadable {
+                    crate_name: *crate_name,
+                    header,
+                    rlib,
+                    error: error.to_string(),
+                });
+            }
+        }
+    }
+    sess.dcx().abort_if_errors();
+}
+
+/// Rejects option combinations that cannot work with headers, before any analysis runs.
+pub fn check_header_options(tcx: TyCtxt<'_>) {
+    let sess = tcx.sess;
+    let opts = &sess.opts;
+    if opts.unstable_opts.emit_header {
+        if !opts.output_types.contains_key(&OutputType::Metadata)
+            || !opts.output_types.should_codegen()
+        {
+            sess.dcx().emit_err(EmitHeaderNeedsCodegen);
+        }
+        if !tcx.crate_types().iter().any(|ty| matches!(ty, CrateType::Rlib | CrateType::Dylib)) {
+            sess.dcx().emit_err(EmitHeaderNeedsLibrary);
+        }
+    }
+    if opts.unstable_opts.consume_headers
+        && opts.output_types.should_codegen()
+        && tcx.crate_types().iter().any(|ty| *ty != CrateType::Rlib)
+    {
+        let lto = match sess.lto() {
+            Lto::Fat => Some("fat"),
+            Lto::Thin => Some("thin"),
+            Lto::No | Lto::ThinLocal => None,
+        };
+        if let Some(lto) = lto {
+            sess.dcx().emit_err(ConsumeHeadersLto { lto });
+        }
+    }
+}
+
+#[derive(Diagnostic)]
+#[diag("the rlib of crate `{$crate_name}` is missing")]
+#[note("this crate was compiled against the header `{$header}`")]
+#[note("the rlib was expected at `{$rlib}`")]
+#[help("finish building `{$crate_name}`, then run the link step again")]
+struct RlibMissing<'a> {
+    crate_name: Symbol,
+    header: &'a PathBuf,
+    rlib: &'a PathBuf,
+}
+
+#[derive(Diagnostic)]
+#[diag(
+    "the rlib of crate `{$crate_name}` does not match the header this crate was compiled against"
+)]
+#[note("header `{$header}` has crate hash {$expected}")]
+#[note("rlib `{$rlib}` has crate hash {$found}")]
+#[help("compile this crate again against the current header of `{$crate_name}`")]
+struct RlibMismatch<'a> {
+    crate_name: Symbol,
+    header: &'a PathBuf,
+    rlib: &'a PathBuf,
+    expected: String,
+    found: String,
+}
+
+#[derive(Diagnostic)]
+#[diag("cannot read the rlib of crate `{$crate_name}`: {$error}")]
+#[note("this crate was compiled against the header `{$header}`")]
+#[note("the rlib was expected at `{$rlib}`")]
+struct RlibUnreadable<'a> {
+    crate_name: Symbol,
+    header: &'a PathBuf,
+    rlib: &'a PathBuf,
+    error: String,
+}
+
+#[derive(Diagnostic)]
+#[diag("`-Z emit-header` needs `--emit` to include `metadata` and an output that generates code")]
+#[note("metadata written without code generation lacks the MIR and symbol lists dependents need")]
+#[help("use `--emit=metadata,link`")]
+struct EmitHeaderNeedsCodegen;
+
+#[derive(Diagnostic)]
+#[diag("`-Z emit-header` needs an `rlib` or `dylib` crate type")]
+#[note("only library crates have a header that other crates compile against")]
+struct EmitHeaderNeedsLibrary;
+
+#[derive(Diagnostic)]
+#[diag("`-Z consume-headers` cannot be combined with `-C lto={$lto}`")]
+#[note(
+    "cross-crate LTO reads the bitcode of upstream rlibs while generating code, before they exist"
+)]
+#[help("use `-C lto=off` for this crate, or compile it without `-Z consume-headers`")]
+struct ConsumeHeadersLto {
+    lto: &'static str,
+}
