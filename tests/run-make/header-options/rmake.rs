@@ -10,7 +10,7 @@ use run_make_support::{assert_contains_regex, bin_name, run, run_in_tmpdir, rust
 fn build(dir: &str, header_flags: bool) {
     create_dir(dir);
     let mut lib = rustc();
-    lib.input("lib.rs").out_dir(dir).crate_name("lib");
+    lib.input("lib.rs").out_dir(dir).crate_name("lib").emit("metadata,link");
     if header_flags {
         lib.arg("-Zemit-header").arg("-Zconsume-headers");
     }
@@ -38,6 +38,11 @@ fn main() {
             read(format!("plain/{}", rust_lib_name("lib"))),
             read(format!("flags/{}", rust_lib_name("lib"))),
             "the rlib changed with the header flags on"
+        );
+        assert_eq!(
+            read("plain/liblib.rmeta"),
+            read("flags/liblib.rmeta"),
+            "the header changed with the header flags on"
         );
         assert_eq!(
             read(format!("plain/{}", bin_name("main"))),

@@ -1,0 +1,114 @@
+#!/usr/bin/env python3
+"""Runs the benchmarks and writes a dated report to bench/results/.
+
+Usage: ./x.py bench [--quick] [WORKLOAD...]
+
+Workloads (all of them by default):
+  header-overhead   what -Z emit-header adds to compiling real crates (syn, regex-automata,
+                    regex-syntax), interleaved runs with and without the flag
+
+--quick runs fewer repetitions, for a check that the benchmarks work, not for figures.
+"""
+
+import argparse
+import datetime
+import os
+import platform
+import subprocess
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+BENCH = ROOT / "bench"
+
+
+def machine() -> str:
+    cpu = "unknown cpu"
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    mem = ""
+    try:
+        kb = int(Path("/proc/meminfo").read_text().split()[1])
+        mem = f", {kb / 1024 / 1024:.0f} GiB"
+    except (OSError, ValueError, IndexError):
+        pass
+    return f"{platform.system()} {platform.release()}, {os.cpu_count()} cores ({cpu}){mem}"
+
+
+def pin() -> str:
+    for line in (ROOT / "upstream.toml").read_text().splitlines():
+        if line.strip().startswith("version_file"):
+            return line.split("=", 1)[1].strip().strip('"')
+    return "unknown"
+
+
+def commit() -> str:
+    out = subprocess.run(
+        ["git", "-C", str(ROOT), "describe", "--always", "--dirty"],
+        capture_output=True,
+        text=True,
+    )
+    return out.stdout.strip() or "unknown"
+
+
+def toolchain() -> str:
+    out = subprocess.run(["rustc", "+headers", "-V"], capture_output=True, text=True)
+    return out.stdout.strip() or "rustc +headers not found"
+
+
+WORKLOADS = {
+    "header-overhead": lambda quick, out: [
+        sys.executable,
+        str(BENCH / "header_overhead.py"),
+        "--runs",
+        "2" if quick else "5",
+        "--profile",
+        "release",
+        "--out",
+        str(out),
+    ],
+}
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--quick", action="store_true")
+    ap.add_argument("workloads", nargs="*", metavar="WORKLOAD")
+    args = ap.parse_args()
+    names = args.workloads or list(WORKLOADS)
+    unknown = [n for n in names if n not in WORKLOADS]
+    if unknown:
+        ap.error(f"unknown workload {', '.join(unknown)}; known: {', '.join(WORKLOADS)}")
+
+    today = datetime.date.today().isoformat()
+    results = BENCH / "results"
+    results.mkdir(exist_ok=True)
+    sections = []
+    for name in names:
+        print(f"[BENCH] {name}{' (quick)' if args.quick else ''}", flush=True)
+        part = results / f".{today}-{name}.part.md"
+        subprocess.run(WORKLOADS[name](args.quick, part), check=True)
+        sections.append(f"## {name}\n\n{part.read_text()}")
+        part.unlink()
+
+    suffix = "-quick" if args.quick else ""
+    report = results / f"{today}-{'-'.join(names)}{suffix}.md"
+    header = (
+        f"# Benchmarks, {today}\n\n"
+        f"- machine: {machine()}\n"
+        f"- upstream: rustc {pin()}\n"
+        f"- toolchain: {toolchain()}\n"
+        f"- commit: {commit()}\n\n"
+    )
+    report.write_text(header + "\n".join(sections))
+    print(f"[REPORT] {report.relative_to(ROOT)}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
