@@ -3,15 +3,16 @@
 without the flag, everything else equal.
 
 A scratch package depending on the measured crates (pinned versions, fetched once from
-crates.io through cargo) is built once; then `cargo rustc -p <crate>` recompiles only that crate,
-alternating the two variants, so both see the same machine state. Cargo passes
-`--emit=dep-info,metadata,link` to libraries either way; the flag adds the header checks.
+crates.io through cargo) is built once with `cargo build -v`; each measured crate's rustc command,
+exactly as cargo ran it (`--emit=dep-info,metadata,link`), is then run again and again, with and
+without `-Z emit-header`, alternating, so both variants see the same machine state.
 
 Usage: bench/header_overhead.py [--runs N] [--profile dev|release] [--out FILE]
 """
 
 import argparse
 import os
+import re
 import statistics
 import subprocess
 import sys
@@ -65,6 +66,19 @@ def cargo(root: Path, *args: str) -> float:
     return time.monotonic() - start
 
 
+def run_shell(root: Path, command: str) -> float:
+    start = time.monotonic()
+    subprocess.run(
+        command,
+        shell=True,
+        cwd=root,
+        check=True,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    return time.monotonic() - start
+
+
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--runs", type=int, default=5)
@@ -76,19 +90,37 @@ def main() -> int:
     write_package(root)
     print(f"[FETCH] {', '.join(CRATES)}", flush=True)
     cargo(root, "fetch")
-    print(f"[BUILD] dependencies ({args.profile})", flush=True)
-    cargo(root, "build", "--profile", args.profile)
+    # The exact rustc command of each measured crate, as cargo runs it.
+    print(f"[BUILD] from clean, to record the rustc commands ({args.profile})", flush=True)
+    cargo(root, "clean", "--profile", args.profile)
+    verbose = subprocess.run(
+        ["cargo", "+headers", "build", "--profile", args.profile, "-v"],
+        cwd=root,
+        check=True,
+        capture_output=True,
+        text=True,
+    ).stderr
+    commands = {}
+    for line in verbose.splitlines():
+        m = re.search(r"Running `(.*)`$", line.strip())
+        if not m:
+            continue
+        for name in CRATES:
+            crate = name.replace("-", "_")
+            if f"--crate-name {crate} " in m.group(1) and "--crate-type lib" in m.group(1):
+                commands[name] = m.group(1)
+    missing = [n for n in CRATES if n not in commands]
+    if missing:
+        raise SystemExit(f"no rustc command seen for {', '.join(missing)}")
 
     rows = []
     for name in CRATES:
-        base = ["rustc", "-p", name, "--profile", args.profile, "--lib"]
-        variants = {"plain": base, "header": base + ["--", "-Zemit-header"]}
+        variants = {"plain": commands[name], "header": commands[name] + " -Zemit-header"}
         times = {v: [] for v in variants}
-        # The extra rustc arguments are part of cargo's fingerprint, so strictly alternating the
-        # variants recompiles the crate (and only it) every time. The first pair warms up.
+        # Alternate the variants; the first pair warms up.
         for i in range(args.runs + 1):
             for v in variants:
-                t = cargo(root, *variants[v])
+                t = run_shell(root, variants[v])
                 if i > 0:
                     times[v].append(t)
         plain, header = statistics.median(times["plain"]), statistics.median(times["header"])
