@@ -689,7 +689,10 @@ def fail_with_log(what, log_path):
 
 def upstream_x(paths, args, log_name=None, env=None):
     cmd = [sys.executable, os.path.join(paths.src, "x.py"), *args]
-    full_env = {**os.environ, **(env or {})}
+    # run-make-cargo tests the cargo of our toolchain: bootstrap cannot build cargo from the dfsg
+    # vendor/ (patch "bootstrap: let run-make-cargo test a cargo built outside bootstrap").
+    cargo = os.path.join(paths.toolchain, "bin", "cargo")
+    full_env = {**os.environ, "BOOTSTRAP_CARGO_UNDER_TEST": cargo, **(env or {})}
     if log_name is None or os.environ.get("RUST_HEADERS_VERBOSE"):
         return subprocess.run(cmd, cwd=paths.src, env=full_env).returncode
     os.makedirs(paths.logs, exist_ok=True)

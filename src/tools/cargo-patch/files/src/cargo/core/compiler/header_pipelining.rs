@@ -1,0 +1,143 @@
+//! `-Z header-pipelining`: units that link start on their dependencies' headers.
+//!
+//! Stock pipelining lets a library start once the `.rmeta` of each library it depends on exists.
+//! A unit that links (a binary, a test harness, an example, a cdylib or a staticlib) still waits
+//! for every rlib it links. Under `-Z header-pipelining`:
+//!
+//! * library units are compiled with `rustc -Z emit-header`, which makes their `.rmeta` a
+//!   *header*: it carries what a dependent needs to generate code against the library;
+//! * a unit that links is compiled with `-Z consume-headers -Z no-link` as soon as the headers
+//!   of its dependencies exist, leaving its objects and an `.rlink`;
+//! * its link, `rustc -Z link-only -Z consume-headers <unit>.rlink`, runs in the same job once
+//!   every rlib it links is finished. While it waits the job holds no job slot (see
+//!   `DrainState::await_link_deps`), and `--timings` shows the wait and the link as sections of
+//!   the unit.
+//!
+//! Proc-macros, build scripts and dylibs are built as before, and so is a unit whose profile
+//! asks for cross-crate LTO, which reads the upstream rlibs while generating code.
+
+use std::ffi::OsString;
+use std::path::{Path, PathBuf};
+
+use cargo_util::ProcessBuilder;
+
+use crate::core::TargetKind;
+use crate::core::compiler::{BuildContext, BuildRunner, CompileMode, CrateType, Unit, lto};
+use crate::util::errors::CargoResult;
+
+/// Whether the flag is on.
+pub fn enabled(bcx: &BuildContext<'_, '_>) -> bool {
+    bcx.gctx.cli_unstable().header_pipelining
+}
+
+/// Whether `unit` writes a header: a library built as an rlib only.
+pub fn emits_header(bcx: &BuildContext<'_, '_>, unit: &Unit) -> bool {
+    enabled(bcx)
+        && unit.mode == CompileMode::Build
+        && unit.target.is_lib()
+        && !unit.requires_upstream_objects()
+}
+
+/// Whether `unit` is compiled against its dependencies' headers and linked in a second step.
+pub fn consumes_headers(build_runner: &BuildRunner<'_, '_>, unit: &Unit) -> bool {
+    if !enabled(build_runner.bcx)
+        || !matches!(unit.mode, CompileMode::Build | CompileMode::Test)
+        || !unit.requires_upstream_objects()
+        || unit.target.is_custom_build()
+        || unit.target.proc_macro()
+    {
+        return false;
+    }
+    if matches!(
+        unit.target.kind(),
+        TargetKind::Lib(_) | TargetKind::ExampleLib(_)
+    ) {
+        // A library that links: only the C-facing kinds, which nothing else links against.
+        let kinds = unit.target.rustc_crate_types();
+        if !kinds
+            .iter()
+            .all(|k| matches!(k, CrateType::Cdylib | CrateType::Staticlib))
+        {
+            return false;
+        }
+    }
+    // Cross-crate LTO reads the upstream rlibs' bitcode while generating code.
+    !matches!(build_runner.lto.get(unit), Some(lto::Lto::Run(_)))
+}
+
+/// Whether `parent` only needs the header of `dep` to be compiled.
+pub fn compiles_against_header(
+    build_runner: &BuildRunner<'_, '_>,
+    parent: &Unit,
+    dep: &Unit,
+) -> bool {
+    consumes_headers(build_runner, parent) && emits_header(build_runner.bcx, dep)
+}
+
+/// The flags that make a unit write or consume headers.
+pub fn add_rustc_args(build_runner: &BuildRunner<'_, '_>, unit: &Unit, cmd: &mut ProcessBuilder) {
+    if emits_header(build_runner.bcx, unit) {
+        cmd.arg("-Z").arg("emit-header");
+    }
+    if consumes_headers(build_runner, unit) {
+        cmd.arg("-Z")
+            .arg("consume-headers")
+            .arg("-Z")
+            .arg("no-link");
+    }
+}
+
+/// The `.rlink` that `rustc -Z no-link` writes for a unit compiled against headers.
+pub fn rlink_path(out_dir: &Path, crate_name: &str, extra_filename: Option<&str>) -> PathBuf {
+    match extra_filename {
+        Some(extra) => out_dir.join(format!("{crate_name}-{extra}.rlink")),
+        None => out_dir.join(format!("{crate_name}.rlink")),
+    }
+}
+
+/// The link step of a unit compiled against headers: the compile command (whose flags the link
+/// needs: target, linker, link arguments, native library search paths, diagnostics format) with
+/// the source file replaced by the `.rlink` and `-Z no-link` by `-Z link-only`.
+pub fn link_command(compile: &ProcessBuilder, source: &Path, rlink: &Path) -> ProcessBuilder {
+    let mut link = compile.clone();
+    let mut args: Vec<OsString> = Vec::new();
+    let mut compile_args = compile.get_args().peekable();
+    while let Some(arg) = compile_args.next() {
+        if Path::new(arg) == source {
+            continue;
+        }
+        if arg == "-Z" && compile_args.peek().is_some_and(|next| *next == "no-link") {
+            compile_args.next();
+            continue;
+        }
+        args.push(arg.clone());
+    }
+    args.push("-Z".into());
+    args.push("link-only".into());
+    args.push(rlink.as_os_str().to_owned());
+    link.args_replace(&args);
+    link
+}
+
+/// Fails with a clear error when the flag is on and rustc cannot compile against headers.
+pub fn check_rustc_support(bcx: &BuildContext<'_, '_>) -> CargoResult<()> {
+    if !enabled(bcx) {
+        return Ok(());
+    }
+    let rustc = bcx.rustc();
+    let mut cmd = rustc.workspace_process();
+    cmd.arg("-Z").arg("help");
+    let supported = rustc
+        .cached_output(&cmd, 0)
+        .map(|(out, _)| out.contains("emit-header") && out.contains("consume-headers"))
+        .unwrap_or(false);
+    if !supported {
+        anyhow::bail!(
+            "`-Z header-pipelining` needs a rustc with `-Z emit-header` and `-Z consume-headers`, \
+             and `{}` has neither\n\
+             help: use the rust-headers toolchain (`cargo +headers`), or drop `-Z header-pipelining`",
+            rustc.path.display()
+        );
+    }
+    Ok(())
+}

@@ -1,0 +1,399 @@
+//! Tests for `-Z header-pipelining`.
+//!
+//! The ordering tests use a rustc wrapper that makes the build of the library `dep` end only once
+//! a crate that links has been compiled against `dep`'s header. Without header pipelining that
+//! never happens before `dep` ends, and the wrapper gives up after a minute, which the test sees.
+
+use std::fs;
+use std::path::PathBuf;
+
+use crate::prelude::*;
+use cargo_test_support::{Project, basic_manifest, project};
+
+/// The wrapper. It logs, for each compile against headers (`-Z no-link`) and each link
+/// (`-Z link-only`), whether `dep` had ended; it holds `dep`'s end until a compile against
+/// headers has run (at most 60 s); with `KILL_CARGO_AT_LINK` set it kills cargo when a link starts.
+const WRAPPER: &str = r#"
+use std::path::Path;
+use std::process::Command;
+use std::time::{Duration, Instant};
+
+fn main() {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let markers = std::env::var("HEADER_TEST_MARKERS").unwrap();
+    let markers = Path::new(&markers);
+    let crate_name = args
+        .windows(2)
+        .find(|w| w[0] == "--crate-name")
+        .map(|w| w[1].clone())
+        .unwrap_or_default();
+    let compile = args.iter().any(|a| a == "no-link");
+    let link = args.iter().any(|a| a == "link-only");
+    let dep_done = markers.join("dep-done").exists();
+    let log = |line: String| {
+        use std::io::Write;
+        let mut f = std::fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(markers.join("log"))
+            .unwrap();
+        writeln!(f, "{line}").unwrap();
+    };
+    if compile {
+        log(format!("compile {crate_name} dep_done={dep_done}"));
+    }
+    if link {
+        log(format!("link {crate_name} dep_done={dep_done}"));
+        if std::env::var_os("KILL_CARGO_AT_LINK").is_some() {
+            #[cfg(unix)]
+            {
+                let cargo = std::os::unix::process::parent_id();
+                Command::new("kill").arg("-9").arg(cargo.to_string()).status().unwrap();
+                std::thread::sleep(Duration::from_secs(1));
+            }
+            std::process::exit(1);
+        }
+    }
+    let status = Command::new(&args[0]).args(&args[1..]).status().unwrap();
+    if compile {
+        std::fs::write(markers.join("consumer-compiled"), "").unwrap();
+    }
+    if crate_name == "dep" && !args.iter().any(|a| a == "--test") {
+        let start = Instant::now();
+        while !markers.join("consumer-compiled").exists() && start.elapsed() < Duration::from_secs(60) {
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        std::fs::write(markers.join("dep-done"), "").unwrap();
+    }
+    std::process::exit(status.code().unwrap_or(1));
+}
+"#;
+
+fn build_wrapper() -> PathBuf {
+    let p = project()
+        .at("wrapper")
+        .file("Cargo.toml", &basic_manifest("wrapper", "1.0.0"))
+        .file("src/main.rs", WRAPPER)
+        .build();
+    p.cargo("build").run();
+    p.bin("wrapper")
+}
+
+/// A workspace member `foo` with a bin, an integration test and an example, over a library `dep`.
+fn consumer_project(extra_foo_manifest: &str) -> Project {
+    project()
+        .file(
+            "Cargo.toml",
+            &format!(
+                r#"
+                    [package]
+                    name = "foo"
+                    version = "0.1.0"
+                    edition = "2021"
+
+                    [dependencies]
+                    dep = {{ path = "dep" }}
+                    {extra_foo_manifest}
+                "#
+            ),
+        )
+        .file(
+            "src/main.rs",
+            "fn main() { println!(\"{}\", dep::answer()); }",
+        )
+        .file(
+            "tests/t.rs",
+            "#[test] fn t() { assert_eq!(dep::answer(), 42); }",
+        )
+        .file(
+            "examples/ex.rs",
+            "fn main() { println!(\"{}\", dep::answer() + 1); }",
+        )
+        .file("dep/Cargo.toml", &basic_manifest("dep", "0.1.0"))
+        .file(
+            "dep/src/lib.rs",
+            "pub fn answer() -> u32 { helper() * 2 } fn helper() -> u32 { 21 }",
+        )
+        .build()
+}
+
+fn markers(p: &Project) -> PathBuf {
+    let dir = p.root().join("markers");
+    fs::create_dir_all(&dir).unwrap();
+    dir
+}
+
+fn log(p: &Project) -> String {
+    fs::read_to_string(p.root().join("markers/log")).unwrap_or_default()
+}
+
+#[cargo_test(nightly, reason = "-Z header-pipelining is unstable")]
+fn bin_compiles_before_dependency_ends_and_links_after() {
+    let wrapper = build_wrapper();
+    let p = consumer_project("");
+    let markers = markers(&p);
+    p.cargo("build -Z header-pipelining --timings -v")
+        .masquerade_as_nightly_cargo(&["header-pipelining"])
+        .env("RUSTC_WRAPPER", &wrapper)
+        .env("HEADER_TEST_MARKERS", &markers)
+        .with_stderr_contains("[RUNNING] `[..]--crate-name dep [..]-Z emit-header[..]`")
+        .with_stderr_contains(
+            "[RUNNING] `[..]--crate-name foo [..]-Z consume-headers -Z no-link [..]--extern dep=[ROOT]/foo/target/debug/deps/libdep-[HASH].rmeta`",
+        )
+        .with_stderr_contains(
+            "[RUNNING] `[..]-Z consume-headers[..]-Z link-only [ROOT]/foo/target/debug/deps/foo-[HASH].rlink`",
+        )
+        .run();
+    let log = log(&p);
+    assert!(log.contains("compile foo dep_done=false"), "{log}");
+    assert!(log.contains("link foo dep_done=true"), "{log}");
+    assert!(!log.contains("link foo dep_done=false"), "{log}");
+    p.process(&p.bin("foo")).with_stdout_data("42\n").run();
+
+    let report =
+        fs::read_to_string(p.root().join("target/cargo-timings/cargo-timing.html")).unwrap();
+    assert!(
+        report.contains("link-wait"),
+        "the timing report has no link wait"
+    );
+}
+
+#[cargo_test(nightly, reason = "-Z header-pipelining is unstable")]
+fn test_harness_and_example_compile_against_headers() {
+    let wrapper = build_wrapper();
+    let p = consumer_project("");
+    let markers = markers(&p);
+    p.cargo("test -Z header-pipelining --test t")
+        .masquerade_as_nightly_cargo(&["header-pipelining"])
+        .env("RUSTC_WRAPPER", &wrapper)
+        .env("HEADER_TEST_MARKERS", &markers)
+        .with_stdout_contains("test t ... ok")
+        .run();
+    let log = log(&p);
+    assert!(log.contains("compile t dep_done=false"), "{log}");
+    assert!(log.contains("link t dep_done=true"), "{log}");
+
+    p.cargo("clean").run();
+    fs::remove_dir_all(&markers).unwrap();
+    let markers = self::markers(&p);
+    p.cargo("run -Z header-pipelining --example ex")
+        .masquerade_as_nightly_cargo(&["header-pipelining"])
+        .env("RUSTC_WRAPPER", &wrapper)
+        .env("HEADER_TEST_MARKERS", &markers)
+        .with_stdout_data("43\n")
+        .run();
+    let log = self::log(&p);
+    assert!(log.contains("compile ex dep_done=false"), "{log}");
+    assert!(log.contains("link ex dep_done=true"), "{log}");
+}
+
+#[cargo_test(nightly, reason = "-Z header-pipelining is unstable")]
+fn cdylib_compiles_against_headers() {
+    let wrapper = build_wrapper();
+    let p = project()
+        .file(
+            "Cargo.toml",
+            r#"
+                [package]
+                name = "foo"
+                version = "0.1.0"
+                edition = "2021"
+
+                [lib]
+                crate-type = ["cdylib"]
+
+                [dependencies]
+                dep = { path = "dep" }
+            "#,
+        )
+        .file(
+            "src/lib.rs",
+            "#[no_mangle] pub extern \"C\" fn foo() -> u32 { dep::answer() }",
+        )
+        .file("dep/Cargo.toml", &basic_manifest("dep", "0.1.0"))
+        .file("dep/src/lib.rs", "pub fn answer() -> u32 { 42 }")
+        .build();
+    let markers = markers(&p);
+    p.cargo("build -Z header-pipelining")
+        .masquerade_as_nightly_cargo(&["header-pipelining"])
+        .env("RUSTC_WRAPPER", &wrapper)
+        .env("HEADER_TEST_MARKERS", &markers)
+        .run();
+    let log = log(&p);
+    assert!(log.contains("compile foo dep_done=false"), "{log}");
+    assert!(log.contains("link foo dep_done=true"), "{log}");
+}
+
+#[cargo_test(nightly, reason = "-Z header-pipelining is unstable")]
+fn proc_macro_and_build_script_dependencies_still_wait() {
+    let p = project()
+        .file(
+            "Cargo.toml",
+            r#"
+                [package]
+                name = "foo"
+                version = "0.1.0"
+                edition = "2021"
+
+                [dependencies]
+                pm = { path = "pm" }
+                dep = { path = "dep" }
+            "#,
+        )
+        .file(
+            "src/main.rs",
+            "fn main() { println!(\"{} {}\", pm::answer!(), dep::VALUE); }",
+        )
+        .file(
+            "pm/Cargo.toml",
+            r#"
+                [package]
+                name = "pm"
+                version = "0.1.0"
+                edition = "2021"
+
+                [lib]
+                proc-macro = true
+            "#,
+        )
+        .file(
+            "pm/src/lib.rs",
+            r#"
+                extern crate proc_macro;
+                #[proc_macro]
+                pub fn answer(_: proc_macro::TokenStream) -> proc_macro::TokenStream {
+                    "42".parse().unwrap()
+                }
+            "#,
+        )
+        .file(
+            "dep/Cargo.toml",
+            r#"
+                [package]
+                name = "dep"
+                version = "0.1.0"
+                edition = "2021"
+                build = "build.rs"
+            "#,
+        )
+        .file(
+            "dep/build.rs",
+            "fn main() { println!(\"cargo::rustc-env=DEP_VALUE=7\"); }",
+        )
+        .file(
+            "dep/src/lib.rs",
+            "pub const VALUE: &str = env!(\"DEP_VALUE\");",
+        )
+        .build();
+    p.cargo("build -Z header-pipelining -v")
+        .masquerade_as_nightly_cargo(&["header-pipelining"])
+        .with_stderr_contains(
+            "[RUNNING] `[..]--crate-name foo [..]-Z consume-headers -Z no-link [..]--extern pm=[ROOT]/foo/target/debug/deps/libpm-[HASH].so`",
+        )
+        .with_stderr_does_not_contain("[RUNNING] `[..]--crate-name pm [..]-Z emit-header[..]`")
+        .with_stderr_does_not_contain("[RUNNING] `[..]--crate-name pm [..]-Z no-link[..]`")
+        .with_stderr_does_not_contain(
+            "[RUNNING] `[..]--crate-name build_script_build [..]-Z no-link[..]`",
+        )
+        .run();
+    p.process(&p.bin("foo")).with_stdout_data("42 7\n").run();
+}
+
+#[cargo_test(nightly, reason = "-Z header-pipelining is unstable")]
+fn lto_profile_falls_back() {
+    let p = consumer_project("[profile.release]\nlto = true");
+    p.cargo("build --release -Z header-pipelining -v --bin foo")
+        .masquerade_as_nightly_cargo(&["header-pipelining"])
+        .with_stderr_contains(
+            "[RUNNING] `[..]--crate-name foo [..]--extern dep=[ROOT]/foo/target/release/deps/libdep-[HASH].rlib[..]`",
+        )
+        .with_stderr_does_not_contain("[RUNNING] `[..]--crate-name foo [..]-Z consume-headers[..]`")
+        .run();
+    p.process(&p.release_bin("foo"))
+        .with_stdout_data("42\n")
+        .run();
+}
+
+#[cargo_test(nightly, reason = "-Z header-pipelining is unstable")]
+fn flag_off_is_unchanged() {
+    let p = consumer_project("");
+    p.cargo("build -v")
+        .with_stderr_contains(
+            "[RUNNING] `[..]--crate-name foo [..]--extern dep=[ROOT]/foo/target/debug/deps/libdep-[HASH].rlib[..]`",
+        )
+        .with_stderr_does_not_contain("[..]-Z emit-header[..]")
+        .with_stderr_does_not_contain("[..]-Z consume-headers[..]")
+        .with_stderr_does_not_contain("[..]link-only[..]")
+        .run();
+}
+
+#[cargo_test(nightly, reason = "-Z header-pipelining is unstable")]
+fn config_unstable_table_enables_it() {
+    let p = consumer_project("");
+    p.change_file(
+        ".cargo/config.toml",
+        "[unstable]\nheader-pipelining = true\n",
+    );
+    p.cargo("build -v --bin foo")
+        .masquerade_as_nightly_cargo(&["header-pipelining"])
+        .with_stderr_contains(
+            "[RUNNING] `[..]--crate-name foo [..]-Z consume-headers -Z no-link[..]`",
+        )
+        .run();
+}
+
+#[cfg(unix)]
+#[cargo_test(nightly, reason = "-Z header-pipelining is unstable")]
+fn killed_during_link_then_rebuilt() {
+    let wrapper = build_wrapper();
+    let p = consumer_project("");
+    let markers = markers(&p);
+    let killed = p
+        .cargo("build -Z header-pipelining --bin foo")
+        .masquerade_as_nightly_cargo(&["header-pipelining"])
+        .env("RUSTC_WRAPPER", &wrapper)
+        .env("HEADER_TEST_MARKERS", &markers)
+        .env("KILL_CARGO_AT_LINK", "1")
+        .exec_with_output();
+    assert!(killed.is_err(), "cargo was not killed");
+    assert!(log(&p).contains("link foo"), "{}", log(&p));
+    assert!(!p.bin("foo").exists());
+
+    p.cargo("build -Z header-pipelining --bin foo")
+        .masquerade_as_nightly_cargo(&["header-pipelining"])
+        .env("RUSTC_WRAPPER", &wrapper)
+        .env("HEADER_TEST_MARKERS", &markers)
+        .run();
+    p.process(&p.bin("foo")).with_stdout_data("42\n").run();
+}
+
+#[cargo_test(nightly, reason = "-Z header-pipelining is unstable")]
+fn rustc_without_header_support_is_a_clear_error() {
+    let fake = project()
+        .at("fake-rustc")
+        .file("Cargo.toml", &basic_manifest("fake-rustc", "1.0.0"))
+        .file(
+            "src/main.rs",
+            r#"
+                fn main() {
+                    let args: Vec<String> = std::env::args().skip(1).collect();
+                    if args.iter().any(|a| a == "help") {
+                        return;
+                    }
+                    let status = std::process::Command::new("rustc").args(&args).status().unwrap();
+                    std::process::exit(status.code().unwrap_or(1));
+                }
+            "#,
+        )
+        .build();
+    fake.cargo("build").run();
+    let p = consumer_project("");
+    p.cargo("build -Z header-pipelining")
+        .masquerade_as_nightly_cargo(&["header-pipelining"])
+        .env("RUSTC", fake.bin("fake-rustc"))
+        .with_status(101)
+        .with_stderr_contains(
+            "[ERROR] `-Z header-pipelining` needs a rustc with `-Z emit-header` and `-Z consume-headers`, and `[..]fake-rustc[..]` has neither",
+        )
+        .run();
+}

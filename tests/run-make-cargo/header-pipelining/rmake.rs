@@ -1,0 +1,65 @@
+//! `cargo -Z header-pipelining` builds a small workspace (a library chain under a binary with an
+//! integration test, and a cdylib + staticlib) to the same bytes as stock cargo, in the dev and
+//! the release profile, and the binary behaves the same.
+
+use std::path::{Path, PathBuf};
+
+use run_make_support::rfs::read;
+use run_make_support::{cargo, path};
+
+/// Every final artifact of the workspace and every rlib, by path relative to the profile directory.
+fn artifacts(profile_dir: &Path) -> Vec<(String, Vec<u8>)> {
+    let mut names: Vec<PathBuf> = vec!["app".into(), "libcapi.so".into(), "libcapi.a".into()];
+    for entry in std::fs::read_dir(profile_dir.join("deps")).unwrap() {
+        let name = entry.unwrap().file_name();
+        let name = name.to_str().unwrap();
+        let is_test_binary = name.starts_with("it-") && !name.contains('.');
+        if is_test_binary || name.ends_with(".rlib") {
+            names.push(Path::new("deps").join(name));
+        }
+    }
+    names.sort();
+    names
+        .into_iter()
+        .map(|name| (name.display().to_string(), read(profile_dir.join(&name))))
+        .collect()
+}
+
+fn build(release: bool, headers: bool) -> Vec<(String, Vec<u8>)> {
+    let profile = if release { "release" } else { "debug" };
+    cargo().current_dir("ws").args(["clean", "--offline"]).run();
+    let mut cmd = cargo();
+    cmd.current_dir("ws").args(["build", "--offline", "--workspace", "--all-targets"]);
+    if release {
+        cmd.arg("--release");
+    }
+    if headers {
+        cmd.arg("-Zheader-pipelining").arg("-v");
+    }
+    let out = cmd.run();
+    if headers {
+        let stderr = out.stderr_utf8();
+        assert!(stderr.contains("-Z consume-headers"), "no unit compiled against headers");
+        assert!(stderr.contains("-Z link-only"), "no separate link step");
+    }
+    let mut run = cargo();
+    run.current_dir("ws").args(["run", "--offline", "-q", "--bin", "app"]);
+    run.arg(if release { "--release" } else { "--profile=dev" });
+    if headers {
+        run.arg("-Zheader-pipelining");
+    }
+    assert_eq!(run.run().stdout_utf8().trim(), r#"48 143 ["a", "b"]"#);
+    artifacts(&path("ws/target").join(profile))
+}
+
+fn main() {
+    for release in [false, true] {
+        let stock = build(release, false);
+        let headers = build(release, true);
+        let names = |a: &[(String, Vec<u8>)]| a.iter().map(|(n, _)| n.clone()).collect::<Vec<_>>();
+        assert_eq!(names(&stock), names(&headers), "different sets of artifacts");
+        for ((name, a), (_, b)) in stock.iter().zip(&headers) {
+            assert!(a == b, "{name} differs with -Z header-pipelining (release: {release})");
+        }
+    }
+}
