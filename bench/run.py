@@ -6,6 +6,8 @@ Usage: ./x.py bench [--quick] [WORKLOAD...]
 Workloads (all of them by default):
   header-overhead   what -Z emit-header adds to compiling real crates (syn, regex-automata,
                     regex-syntax), interleaved runs with and without the flag
+  ripgrep-clean     clean `cargo build` of ripgrep 14.1.1 (its published crate and Cargo.lock),
+                    stock pipelining against -Z header-pipelining, interleaved
 
 --quick runs fewer repetitions, for a check that the benchmarks work, not for figures.
 """
@@ -61,6 +63,25 @@ def toolchain() -> str:
     return out.stdout.strip() or "rustc +headers not found"
 
 
+def ripgrep_source() -> Path:
+    """ripgrep 14.1.1 as published, with its Cargo.lock, fetched once through cargo."""
+    cache = Path(os.environ.get("RUST_HEADERS_CACHE", Path.home() / ".cache/rust-headers"))
+    fetch, project = cache / "bench/rg-fetch", cache / "bench/ripgrep"
+    if not (project / "Cargo.lock").exists():
+        (fetch / "src").mkdir(parents=True, exist_ok=True)
+        (fetch / "src/lib.rs").write_text("")
+        (fetch / "Cargo.toml").write_text(
+            '[package]\nname = "rg-fetch"\nversion = "0.0.0"\nedition = "2021"\n'
+            'publish = false\n\n[dependencies]\nripgrep = "=14.1.1"\n\n[workspace]\n'
+        )
+        subprocess.run(["cargo", "+headers", "fetch"], cwd=fetch, check=True)
+        registry = Path.home() / ".cargo/registry/src"
+        source = next(registry.glob("*/ripgrep-14.1.1"))
+        subprocess.run(["cp", "-r", str(source), str(project)], check=True)
+    subprocess.run(["cargo", "+headers", "fetch", "--locked"], cwd=project, check=True)
+    return project
+
+
 WORKLOADS = {
     "header-overhead": lambda quick, out: [
         sys.executable,
@@ -69,6 +90,15 @@ WORKLOADS = {
         "2" if quick else "3",
         "--profile",
         "dev",
+        "--out",
+        str(out),
+    ],
+    "ripgrep-clean": lambda quick, out: [
+        sys.executable,
+        str(BENCH / "clean_build.py"),
+        str(ripgrep_source()),
+        "--runs",
+        "1" if quick else "3",
         "--out",
         str(out),
     ],

@@ -1,6 +1,8 @@
 //! `cargo -Z header-pipelining` builds a small workspace (a library chain under a binary with an
 //! integration test, and a cdylib + staticlib) to the same bytes as stock cargo, in the dev and
-//! the release profile, and the binary behaves the same.
+//! the release profile, and the binary behaves the same. Incremental compilation is off: with it,
+//! rustc names each object after a random per-invocation string, so no two builds of an rlib or a
+//! staticlib have the same bytes, with or without headers.
 
 use std::path::{Path, PathBuf};
 
@@ -29,7 +31,8 @@ fn build(release: bool, headers: bool) -> Vec<(String, Vec<u8>)> {
     let profile = if release { "release" } else { "debug" };
     cargo().current_dir("ws").args(["clean", "--offline"]).run();
     let mut cmd = cargo();
-    cmd.current_dir("ws").args(["build", "--offline", "--workspace", "--all-targets"]);
+    cmd.current_dir("ws").env("CARGO_INCREMENTAL", "0");
+    cmd.args(["build", "--offline", "--workspace", "--all-targets"]);
     if release {
         cmd.arg("--release");
     }
@@ -43,7 +46,8 @@ fn build(release: bool, headers: bool) -> Vec<(String, Vec<u8>)> {
         assert!(stderr.contains("-Z link-only"), "no separate link step");
     }
     let mut run = cargo();
-    run.current_dir("ws").args(["run", "--offline", "-q", "--bin", "app"]);
+    run.current_dir("ws").env("CARGO_INCREMENTAL", "0");
+    run.args(["run", "--offline", "-q", "--bin", "app"]);
     run.arg(if release { "--release" } else { "--profile=dev" });
     if headers {
         run.arg("-Zheader-pipelining");
