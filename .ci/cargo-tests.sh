@@ -11,7 +11,10 @@ manifest="$src/src/tools/cargo/Cargo.toml"
 stage0_cargo=$(rustup which --toolchain 1.95.0 cargo)
 stage0_rustc=$(rustup which --toolchain 1.95.0 rustc)
 cd "$cache"
-CARGO_TARGET_DIR="$cache/cargo-test-target" CFG_RELEASE=1.95.0 CFG_RELEASE_CHANNEL=dev \
+# Without CI in the environment: cargo's test macros read it at compile time (and then insist on
+# rustup's CARGO_HOME), so a CI run would also rebuild the testsuite that a local run built.
+env -u CI -u TF_BUILD \
+    CARGO_TARGET_DIR="$cache/cargo-test-target" CFG_RELEASE=1.95.0 CFG_RELEASE_CHANNEL=dev \
     CFG_VER_DESCRIPTION=rust-headers RUSTC="$stage0_rustc" \
     PATH="$cache/toolchain/bin:$PATH" \
     "$stage0_cargo" test --manifest-path "$manifest" --test testsuite -- header_pipelining:: "$@"
