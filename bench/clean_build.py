@@ -10,22 +10,12 @@ Usage: bench/clean_build.py PROJECT_DIR [--runs N] [--release] [--out FILE] [-- 
 
 import argparse
 import statistics
-import subprocess
 import sys
-import time
 from pathlib import Path
 
+from timing import cargo
+
 VARIANTS = {"stock": [], "headers": ["-Zheader-pipelining"]}
-
-
-def cargo(project: Path, *args: str) -> None:
-    subprocess.run(
-        ["cargo", "+headers", *args],
-        cwd=project,
-        check=True,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
 
 
 def main() -> int:
@@ -42,9 +32,7 @@ def main() -> int:
     for i in range(args.runs + 1):
         for variant, flags in VARIANTS.items():
             cargo(args.project, "clean", "--offline")
-            start = time.monotonic()
-            cargo(args.project, *build, *flags)
-            elapsed = time.monotonic() - start
+            elapsed = cargo(args.project, *build, *flags)
             if i > 0:
                 times[variant].append(elapsed)
             print(f"[RUN] {variant} {'warm-up' if i == 0 else i}: {elapsed:.1f} s", flush=True)

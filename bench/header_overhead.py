@@ -19,6 +19,8 @@ import sys
 import time
 from pathlib import Path
 
+from timing import cargo
+
 CRATES = {
     # crate: (version requirement, features)
     "syn": ("=2.0.114", ["full", "visit", "visit-mut", "fold", "extra-traits"]),
@@ -52,18 +54,6 @@ publish = false
     if not path.exists() or path.read_text() != manifest:
         path.write_text(manifest)
     (root / "src/lib.rs").write_text("")
-
-
-def cargo(root: Path, *args: str) -> float:
-    start = time.monotonic()
-    subprocess.run(
-        ["cargo", "+headers", *args],
-        cwd=root,
-        check=True,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    return time.monotonic() - start
 
 
 def run_shell(root: Path, command: str) -> float:

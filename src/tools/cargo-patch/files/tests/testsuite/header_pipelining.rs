@@ -5,10 +5,10 @@
 //! never happens before `dep` ends, and the wrapper gives up after a minute, which the test sees.
 
 use std::fs;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use crate::prelude::*;
-use cargo_test_support::{Project, basic_manifest, project};
+use cargo_test_support::{Execs, Project, basic_manifest, project};
 
 /// The wrapper. It logs, for each compile against headers (`-Z no-link`) and each link
 /// (`-Z link-only`), whether `dep` had ended; it holds `dep`'s end until a compile against
@@ -127,15 +127,22 @@ fn log(p: &Project) -> String {
     fs::read_to_string(p.root().join("markers/log")).unwrap_or_default()
 }
 
+/// `cargo <cmd>` with `-Z header-pipelining` allowed, every rustc run through the wrapper.
+fn wrapped(p: &Project, cmd: &str, wrapper: &Path, markers: &Path) -> Execs {
+    let mut execs = p.cargo(cmd);
+    execs
+        .masquerade_as_nightly_cargo(&["header-pipelining"])
+        .env("RUSTC_WRAPPER", wrapper)
+        .env("HEADER_TEST_MARKERS", markers);
+    execs
+}
+
 #[cargo_test(nightly, reason = "-Z header-pipelining is unstable")]
 fn bin_compiles_before_dependency_ends_and_links_after() {
     let wrapper = build_wrapper();
     let p = consumer_project("");
     let markers = markers(&p);
-    p.cargo("build -Z header-pipelining --timings -v")
-        .masquerade_as_nightly_cargo(&["header-pipelining"])
-        .env("RUSTC_WRAPPER", &wrapper)
-        .env("HEADER_TEST_MARKERS", &markers)
+    wrapped(&p, "build -Z header-pipelining --timings -v", &wrapper, &markers)
         .with_stderr_contains("[RUNNING] `[..]--crate-name dep [..]-Z emit-header[..]`")
         .with_stderr_contains(
             "[RUNNING] `[..]--crate-name foo [..]-Z consume-headers -Z no-link [..]--extern dep=[ROOT]/foo/target/debug/deps/libdep-[HASH].rmeta`",
@@ -163,10 +170,7 @@ fn test_harness_and_example_compile_against_headers() {
     let wrapper = build_wrapper();
     let p = consumer_project("");
     let markers = markers(&p);
-    p.cargo("test -Z header-pipelining --test t")
-        .masquerade_as_nightly_cargo(&["header-pipelining"])
-        .env("RUSTC_WRAPPER", &wrapper)
-        .env("HEADER_TEST_MARKERS", &markers)
+    wrapped(&p, "test -Z header-pipelining --test t", &wrapper, &markers)
         .with_stdout_contains("test t ... ok")
         .run();
     let log = log(&p);
@@ -176,12 +180,14 @@ fn test_harness_and_example_compile_against_headers() {
     p.cargo("clean").run();
     fs::remove_dir_all(&markers).unwrap();
     let markers = self::markers(&p);
-    p.cargo("run -Z header-pipelining --example ex")
-        .masquerade_as_nightly_cargo(&["header-pipelining"])
-        .env("RUSTC_WRAPPER", &wrapper)
-        .env("HEADER_TEST_MARKERS", &markers)
-        .with_stdout_data("43\n")
-        .run();
+    wrapped(
+        &p,
+        "run -Z header-pipelining --example ex",
+        &wrapper,
+        &markers,
+    )
+    .with_stdout_data("43\n")
+    .run();
     let log = self::log(&p);
     assert!(log.contains("compile ex dep_done=false"), "{log}");
     assert!(log.contains("link ex dep_done=true"), "{log}");
@@ -214,11 +220,7 @@ fn cdylib_compiles_against_headers() {
         .file("dep/src/lib.rs", "pub fn answer() -> u32 { 42 }")
         .build();
     let markers = markers(&p);
-    p.cargo("build -Z header-pipelining")
-        .masquerade_as_nightly_cargo(&["header-pipelining"])
-        .env("RUSTC_WRAPPER", &wrapper)
-        .env("HEADER_TEST_MARKERS", &markers)
-        .run();
+    wrapped(&p, "build -Z header-pipelining", &wrapper, &markers).run();
     let log = log(&p);
     assert!(log.contains("compile foo dep_done=false"), "{log}");
     assert!(log.contains("link foo dep_done=true"), "{log}");
@@ -348,22 +350,25 @@ fn killed_during_link_then_rebuilt() {
     let wrapper = build_wrapper();
     let p = consumer_project("");
     let markers = markers(&p);
-    let killed = p
-        .cargo("build -Z header-pipelining --bin foo")
-        .masquerade_as_nightly_cargo(&["header-pipelining"])
-        .env("RUSTC_WRAPPER", &wrapper)
-        .env("HEADER_TEST_MARKERS", &markers)
-        .env("KILL_CARGO_AT_LINK", "1")
-        .exec_with_output();
+    let killed = wrapped(
+        &p,
+        "build -Z header-pipelining --bin foo",
+        &wrapper,
+        &markers,
+    )
+    .env("KILL_CARGO_AT_LINK", "1")
+    .exec_with_output();
     assert!(killed.is_err(), "cargo was not killed");
     assert!(log(&p).contains("link foo"), "{}", log(&p));
     assert!(!p.bin("foo").exists());
 
-    p.cargo("build -Z header-pipelining --bin foo")
-        .masquerade_as_nightly_cargo(&["header-pipelining"])
-        .env("RUSTC_WRAPPER", &wrapper)
-        .env("HEADER_TEST_MARKERS", &markers)
-        .run();
+    wrapped(
+        &p,
+        "build -Z header-pipelining --bin foo",
+        &wrapper,
+        &markers,
+    )
+    .run();
     p.process(&p.bin("foo")).with_stdout_data("42\n").run();
 }
 
