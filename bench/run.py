@@ -8,6 +8,8 @@ Workloads (all of them by default):
                     regex-syntax), interleaved runs with and without the flag
   ripgrep-clean     clean `cargo build` of ripgrep 14.1.1 (its published crate and Cargo.lock),
                     stock pipelining against -Z header-pipelining, interleaved
+  synthetic         clean builds of generated workspaces (bench/gen_workspace.py: a codegen-heavy
+                    library chain under a heavy binary, a fan-in of libraries), dev and release
 
 --quick runs fewer repetitions, for a check that the benchmarks work, not for figures.
 """
@@ -82,8 +84,23 @@ def ripgrep_source() -> Path:
     return project
 
 
+def synthetic(quick: bool, out: Path) -> list[list[str]]:
+    cache = Path(os.environ.get("RUST_HEADERS_CACHE", Path.home() / ".cache/rust-headers"))
+    commands = []
+    for shape, libs in (("heavy-bin", 2), ("fan-in", 4)):
+        root = cache / "bench/synthetic" / shape
+        gen = [sys.executable, str(BENCH / "gen_workspace.py"), shape, str(root)]
+        commands.append(gen + ["--libs", str(libs), "--fns", "600"])
+        for profile in ([], ["--release"]):
+            runs = ["--runs", "1" if quick else "3"]
+            commands.append([sys.executable, str(BENCH / "clean_build.py"), str(root), *runs,
+                             *profile, "--out", str(out)])
+    return commands
+
+
 WORKLOADS = {
-    "header-overhead": lambda quick, out: [
+    "synthetic": synthetic,
+    "header-overhead": lambda quick, out: [[
         sys.executable,
         str(BENCH / "header_overhead.py"),
         "--runs",
@@ -92,8 +109,8 @@ WORKLOADS = {
         "dev",
         "--out",
         str(out),
-    ],
-    "ripgrep-clean": lambda quick, out: [
+    ]],
+    "ripgrep-clean": lambda quick, out: [[
         sys.executable,
         str(BENCH / "clean_build.py"),
         str(ripgrep_source()),
@@ -101,12 +118,14 @@ WORKLOADS = {
         "1" if quick else "3",
         "--out",
         str(out),
-    ],
+    ]],
 }
 
 
 def main() -> int:
-    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     ap.add_argument("--quick", action="store_true")
     ap.add_argument("workloads", nargs="*", metavar="WORKLOAD")
     args = ap.parse_args()
@@ -122,7 +141,8 @@ def main() -> int:
     for name in names:
         print(f"[BENCH] {name}{' (quick)' if args.quick else ''}", flush=True)
         part = results / f".{today}-{name}.part.md"
-        subprocess.run(WORKLOADS[name](args.quick, part), check=True)
+        for command in WORKLOADS[name](args.quick, part):
+            subprocess.run(command, check=True)
         sections.append(f"## {name}\n\n{part.read_text()}")
         part.unlink()
 
