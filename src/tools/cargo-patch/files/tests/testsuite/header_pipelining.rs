@@ -12,7 +12,8 @@ use cargo_test_support::{Execs, Project, basic_manifest, project};
 
 /// The wrapper. It logs, for each compile against headers (`-Z no-link`) and each link
 /// (`-Z link-only`), whether `dep` had ended; it holds `dep`'s end until a compile against
-/// headers has run (at most 60 s); with `KILL_CARGO_AT_LINK` set it kills cargo when a link starts.
+/// headers has run (at most 60 s); with `KILL_CARGO_AT_LINK` set it kills cargo when a link starts;
+/// with `FAIL_DEP` set `dep` fails after it has written its header.
 const WRAPPER: &str = r#"
 use std::path::Path;
 use std::process::Command;
@@ -64,6 +65,10 @@ fn main() {
             std::thread::sleep(Duration::from_millis(20));
         }
         std::fs::write(markers.join("dep-done"), "").unwrap();
+        if std::env::var_os("FAIL_DEP").is_some() {
+            eprintln!("injected failure after the header");
+            std::process::exit(1);
+        }
     }
     std::process::exit(status.code().unwrap_or(1));
 }
@@ -401,4 +406,26 @@ fn rustc_without_header_support_is_a_clear_error() {
             "[ERROR] `-Z header-pipelining` needs a rustc with `-Z emit-header` and `-Z consume-headers`, and `[..]fake-rustc[..]` has neither",
         )
         .run();
+}
+
+#[cargo_test(nightly, reason = "-Z header-pipelining is unstable")]
+fn dependency_failing_after_its_header_stops_the_waiting_link() {
+    let wrapper = build_wrapper();
+    let p = consumer_project("");
+    let markers = markers(&p);
+    wrapped(
+        &p,
+        "build -Z header-pipelining --bin foo",
+        &wrapper,
+        &markers,
+    )
+    .env("FAIL_DEP", "1")
+    .with_status(101)
+    .with_stderr_contains("[ERROR] could not compile `dep` (lib)")
+    .with_stderr_does_not_contain("[..]could not link[..]")
+    .run();
+    let log = log(&p);
+    assert!(log.contains("compile foo dep_done=false"), "{log}");
+    assert!(!log.contains("link foo"), "{log}");
+    assert!(!p.bin("foo").exists());
 }
