@@ -704,30 +704,36 @@ def upstream_x(paths, args, log_name=None, env=None):
     return code
 
 
-def start_cargo_build(paths, pin):
-    """Start building cargo from the prepared tree, with the stage-0 cargo, against crates.io (docs/design.md:
+def cargo_on_tree(paths, pin, verb, *args, target_dir):
+    """The stage-0 cargo running VERB on the prepared tree's cargo, against crates.io (docs/design.md:
     Debian's pruned vendor/ lacks the bundled C sources that cargo's git and http stack need on bookworm).
-    Returns a function that waits for it and gives the binary's path."""
+    Returns the command and its environment; run it from paths.cache, outside the tree, whose
+    .cargo/config.toml would replace crates.io by the pruned vendor/."""
     manifest_dir = os.path.join(paths.src, CARGO_DIR)
     lock = os.path.join(manifest_dir, "Cargo.lock")
     if not os.path.exists(lock):
         shutil.copy2(lock + ".orig", lock)
     stage0 = pin["stage0"]["toolchain"]
     env = {
+        **os.environ,
         "CFG_RELEASE": pin["upstream"]["version"],
         "CFG_RELEASE_CHANNEL": "dev",
         "CFG_VER_DESCRIPTION": "rust-headers",
         "RUSTC": rustup_which("rustc", stage0),
-        "CARGO_TARGET_DIR": paths.cargo_target,
+        "CARGO_TARGET_DIR": target_dir,
     }
+    cmd = [rustup_which("cargo", stage0), verb, "--manifest-path", os.path.join(manifest_dir, "Cargo.toml"), *args]
+    return cmd, env
+
+
+def start_cargo_build(paths, pin):
+    """Start building cargo beside the compiler. Returns a function that waits for it and gives the binary's path."""
+    cmd, env = cargo_on_tree(paths, pin, "build", "--release", "--bin", "cargo", target_dir=paths.cargo_target)
     os.makedirs(paths.logs, exist_ok=True)
     log_path = os.path.join(paths.logs, "cargo.log")
-    cmd = [rustup_which("cargo", stage0), "build", "--release", "--manifest-path",
-           os.path.join(manifest_dir, "Cargo.toml"), "--bin", "cargo"]
     log("CARGO", f"cargo build --release of {CARGO_DIR}, beside the compiler (log {log_path})")
     out = open(log_path, "w")
-    # Run outside the tree: its .cargo/config.toml would replace crates.io by the pruned vendor/.
-    proc = subprocess.Popen(cmd, cwd=paths.cache, env={**os.environ, **env}, stdout=out, stderr=subprocess.STDOUT)
+    proc = subprocess.Popen(cmd, cwd=paths.cache, env=env, stdout=out, stderr=subprocess.STDOUT)
 
     def wait():
         code = proc.wait()
@@ -811,10 +817,18 @@ def run_step(paths, name, cmd):
     kind, args = cmd[0], cmd[1:]
     if kind == "x":
         return upstream_x(paths, args, log_name=None)
+    if kind == "cargo":
+        # cargo's testsuite, built like our cargo, run with the +headers toolchain first on PATH (cargo's
+        # test support runs that `rustc`). Without CI in the environment: cargo's test macros read it at
+        # compile time (and then insist on rustup's CARGO_HOME), so a CI run would rebuild the testsuite.
+        cmd, env = cargo_on_tree(paths, load_pin(), *args, target_dir=os.path.join(paths.cache, "cargo-test-target"))
+        env = {k: v for k, v in env.items() if k not in ("CI", "TF_BUILD")}
+        env["PATH"] = os.path.join(paths.toolchain, "bin") + os.pathsep + env.get("PATH", "")
+        return subprocess.run(cmd, cwd=paths.cache, env=env).returncode
     if kind == "sh":
         return subprocess.run(args, cwd=ROOT, env={**os.environ, "RUST_HEADERS_CACHE": paths.cache,
                                                    "RUST_HEADERS_SRC": paths.src}).returncode
-    raise Failure(f"test step {name}: unknown kind {kind!r} (x or sh)")
+    raise Failure(f"test step {name}: unknown kind {kind!r} (x, cargo or sh)")
 
 
 def test(argv):
@@ -824,7 +838,7 @@ def test(argv):
     unknown = only - {n for n, _ in steps}
     if unknown:
         raise Failure(f"no such test step: {', '.join(sorted(unknown))}")
-    if any(c[0] == "x" for n, c in steps if not only or n in only):
+    if any(c[0] in ("x", "cargo") for n, c in steps if not only or n in only):
         prepare(paths)
         write_bootstrap_config(paths, load_pin())
     passed, failed = [], []

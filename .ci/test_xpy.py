@@ -296,7 +296,7 @@ class PiecesTest(unittest.TestCase):
         self.assertEqual(len(names), len(set(names)))
         self.assertIn("driver", names)
         for _, cmd in steps:
-            self.assertIn(cmd[0], ("x", "sh"))
+            self.assertIn(cmd[0], ("x", "cargo", "sh"))
 
     def test_repo_paths(self):
         self.assertEqual(xpy.repo_path_of("src/tools/cargo/tests/testsuite/headers.rs"),

@@ -84,22 +84,19 @@ fn build_wrapper() -> PathBuf {
     p.bin("wrapper")
 }
 
+/// The manifest of package `name` (edition 2021), with `rest` after `[package]`.
+fn manifest(name: &str, rest: &str) -> String {
+    format!("[package]\nname = \"{name}\"\nversion = \"0.1.0\"\nedition = \"2021\"\n\n{rest}\n")
+}
+
 /// A workspace member `foo` with a bin, an integration test and an example, over a library `dep`.
 fn consumer_project(extra_foo_manifest: &str) -> Project {
     project()
         .file(
             "Cargo.toml",
-            &format!(
-                r#"
-                    [package]
-                    name = "foo"
-                    version = "0.1.0"
-                    edition = "2021"
-
-                    [dependencies]
-                    dep = {{ path = "dep" }}
-                    {extra_foo_manifest}
-                "#
+            &manifest(
+                "foo",
+                &format!("[dependencies]\ndep = {{ path = \"dep\" }}\n{extra_foo_manifest}"),
             ),
         )
         .file(
@@ -204,18 +201,10 @@ fn cdylib_compiles_against_headers() {
     let p = project()
         .file(
             "Cargo.toml",
-            r#"
-                [package]
-                name = "foo"
-                version = "0.1.0"
-                edition = "2021"
-
-                [lib]
-                crate-type = ["cdylib"]
-
-                [dependencies]
-                dep = { path = "dep" }
-            "#,
+            &manifest(
+                "foo",
+                "[lib]\ncrate-type = [\"cdylib\"]\n\n[dependencies]\ndep = { path = \"dep\" }",
+            ),
         )
         .file(
             "src/lib.rs",
@@ -236,33 +225,16 @@ fn proc_macro_and_build_script_dependencies_still_wait() {
     let p = project()
         .file(
             "Cargo.toml",
-            r#"
-                [package]
-                name = "foo"
-                version = "0.1.0"
-                edition = "2021"
-
-                [dependencies]
-                pm = { path = "pm" }
-                dep = { path = "dep" }
-            "#,
+            &manifest(
+                "foo",
+                "[dependencies]\npm = { path = \"pm\" }\ndep = { path = \"dep\" }",
+            ),
         )
         .file(
             "src/main.rs",
             "fn main() { println!(\"{} {}\", pm::answer!(), dep::VALUE); }",
         )
-        .file(
-            "pm/Cargo.toml",
-            r#"
-                [package]
-                name = "pm"
-                version = "0.1.0"
-                edition = "2021"
-
-                [lib]
-                proc-macro = true
-            "#,
-        )
+        .file("pm/Cargo.toml", &manifest("pm", "[lib]\nproc-macro = true"))
         .file(
             "pm/src/lib.rs",
             r#"
@@ -273,16 +245,7 @@ fn proc_macro_and_build_script_dependencies_still_wait() {
                 }
             "#,
         )
-        .file(
-            "dep/Cargo.toml",
-            r#"
-                [package]
-                name = "dep"
-                version = "0.1.0"
-                edition = "2021"
-                build = "build.rs"
-            "#,
-        )
+        .file("dep/Cargo.toml", &manifest("dep", ""))
         .file(
             "dep/build.rs",
             "fn main() { println!(\"cargo::rustc-env=DEP_VALUE=7\"); }",

@@ -17,7 +17,7 @@
 //! asks for cross-crate LTO, which reads the upstream rlibs while generating code.
 
 use std::ffi::OsString;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use cargo_util::ProcessBuilder;
 
@@ -84,14 +84,6 @@ pub fn add_rustc_args(build_runner: &BuildRunner<'_, '_>, unit: &Unit, cmd: &mut
             .arg("consume-headers")
             .arg("-Z")
             .arg("no-link");
-    }
-}
-
-/// The `.rlink` that `rustc -Z no-link` writes for a unit compiled against headers.
-pub fn rlink_path(out_dir: &Path, crate_name: &str, extra_filename: Option<&str>) -> PathBuf {
-    match extra_filename {
-        Some(extra) => out_dir.join(format!("{crate_name}-{extra}.rlink")),
-        None => out_dir.join(format!("{crate_name}.rlink")),
     }
 }
 
