@@ -19,7 +19,7 @@ use rustc_macros::{Decodable, Diagnostic, Encodable};
 use rustc_middle::middle::dependency_format::Linkage;
 use rustc_middle::ty::TyCtxt;
 use rustc_session::Session;
-use rustc_session::config::{CrateType, Lto, OutputType};
+use rustc_session::config::{CrateType, DebugInfo, Lto, OutputType};
 use rustc_span::Symbol;
 
 use crate::creader::MetadataLoader;
@@ -29,7 +29,8 @@ use crate::locator::{CrateFlavor, get_metadata_section};
 #[derive(Clone, Debug, Encodable, Decodable)]
 pub struct LinkedHeader {
     pub crate_name: Symbol,
-    /// The crate hash recorded in the header.
+    /// The hash the local crate recorded: the header's interface hash if it has one (see
+    /// `crate_hash` under `-Z consume-headers`), else its crate hash.
     pub hash: Svh,
     pub header: PathBuf,
     pub rlib: PathBuf,
@@ -83,13 +84,20 @@ pub fn verify_linked_headers(
         ) {
             Ok(blob) => {
                 let found = blob.get_header().hash;
-                if found != *hash {
+                let interface_hash = blob.interface_hash();
+                if found != *hash && interface_hash != Some(*hash) {
+                    let found = match interface_hash {
+                        Some(interface_hash) => {
+                            format!("crate hash {found} and interface hash {interface_hash}")
+                        }
+                        None => format!("crate hash {found}"),
+                    };
                     sess.dcx().emit_err(RlibMismatch {
                         crate_name: *crate_name,
                         header,
                         rlib,
                         expected: hash.to_string(),
-                        found: found.to_string(),
+                        found,
                     });
                 }
             }
@@ -104,6 +112,22 @@ pub fn verify_linked_headers(
         }
     }
     sess.dcx().abort_if_errors();
+}
+
+/// Whether the local crate's outputs record its dependencies' source files, checksums or text,
+/// which no interface hash covers: LLVM bitcode with debuginfo (embedded in a library, or
+/// emitted), DWARF 5 line tables, `-Z embed-source`. Such a crate records its dependencies'
+/// crate hashes even under `-Z consume-headers`, and is recompiled whenever they change.
+pub(crate) fn records_upstream_sources(tcx: TyCtxt<'_>) -> bool {
+    let sess = tcx.sess;
+    if sess.opts.debuginfo == DebugInfo::None {
+        return false;
+    }
+    let bitcode = sess.opts.output_types.contains_key(&OutputType::Bitcode)
+        || sess.opts.output_types.contains_key(&OutputType::LlvmAssembly)
+        || (sess.opts.cg.embed_bitcode
+            && tcx.crate_types().iter().any(|ty| *ty != CrateType::Executable));
+    bitcode || sess.dwarf_version() >= 5 || sess.opts.unstable_opts.embed_source
 }
 
 /// Rejects option combinations that cannot work with headers, before any analysis runs.
@@ -150,8 +174,8 @@ struct RlibMissing<'a> {
 #[diag(
     "the rlib of crate `{$crate_name}` does not match the header this crate was compiled against"
 )]
-#[note("header `{$header}` has crate hash {$expected}")]
-#[note("rlib `{$rlib}` has crate hash {$found}")]
+#[note("this crate recorded `{$crate_name}` as {$expected}, from the header `{$header}`")]
+#[note("rlib `{$rlib}` has {$found}")]
 #[help("compile this crate again against the current header of `{$crate_name}`")]
 struct RlibMismatch<'a> {
     crate_name: Symbol,
@@ -191,4 +215,16 @@ struct EmitHeaderNeedsLibrary;
 #[help("use `-C lto=off` for this crate, or compile it without `-Z consume-headers`")]
 struct ConsumeHeadersLto {
     lto: &'static str,
+}
+
+#[derive(Diagnostic)]
+#[diag(
+    "crate `{$crate_name}` refers to a definition of `{$dependency}` that `{$dependency}` no longer has"
+)]
+#[note("`{$crate_name}` (`{$path}`) was compiled against a different interface of `{$dependency}`")]
+#[help("compile `{$crate_name}` again against the current header of `{$dependency}`")]
+pub(crate) struct StaleHeaderReference {
+    pub crate_name: Symbol,
+    pub path: String,
+    pub dependency: Symbol,
 }

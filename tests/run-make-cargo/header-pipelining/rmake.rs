@@ -1,15 +1,17 @@
 //! `cargo -Z header-pipelining` builds a small workspace (a library chain under a binary with an
 //! integration test, and a cdylib + staticlib) to the same bytes as stock cargo, in the dev and
-//! the release profile, and the binary behaves the same. Incremental compilation is off: with it,
-//! rustc names each object after a random per-invocation string, so no two builds of an rlib or a
-//! staticlib have the same bytes, with or without headers.
+//! the release profile, and the binary behaves the same. The rlibs' metadata additionally records
+//! interface hashes, so for those the crate hash must be the same. Incremental compilation is off:
+//! with it, rustc names each object after a random per-invocation string, so no two builds of an
+//! rlib or a staticlib have the same bytes, with or without headers.
 
 use std::path::{Path, PathBuf};
 
 use run_make_support::rfs::read;
-use run_make_support::{cargo, path};
+use run_make_support::{cargo, path, rustc};
 
-/// Every final artifact of the workspace and every rlib, by path relative to the profile directory.
+/// Every final artifact of the workspace and every rlib, by path relative to the profile directory;
+/// for an rlib, its crate hash.
 fn artifacts(profile_dir: &Path) -> Vec<(String, Vec<u8>)> {
     let mut names: Vec<PathBuf> = vec!["app".into(), "libcapi.so".into(), "libcapi.a".into()];
     for entry in std::fs::read_dir(profile_dir.join("deps")).unwrap() {
@@ -23,7 +25,20 @@ fn artifacts(profile_dir: &Path) -> Vec<(String, Vec<u8>)> {
     names.sort();
     names
         .into_iter()
-        .map(|name| (name.display().to_string(), read(profile_dir.join(&name))))
+        .map(|name| {
+            let file = profile_dir.join(&name);
+            let contents = if name.extension().is_some_and(|e| e == "rlib") {
+                let ls = rustc().input(&file).arg("-Zls=root").run().stdout_utf8();
+                ls.lines()
+                    .find(|l| l.starts_with("hash "))
+                    .expect("a crate hash")
+                    .as_bytes()
+                    .to_vec()
+            } else {
+                read(&file)
+            };
+            (name.display().to_string(), contents)
+        })
         .collect()
 }
 

@@ -2,17 +2,18 @@
 
 // Bad input around headers gets a clear error naming the crate and the file, never an ICE, and
 // loses nothing already built: corrupt, truncated and foreign headers, a header given without
-// `-Z consume-headers`, a missing, mismatched or unreadable rlib at the link step, an `.rlink`
-// compiled against headers linked without the flag, a truncated `.rlink`.
+// `-Z consume-headers`, a missing, mismatched or unreadable rlib at the link step (an rlib
+// rebuilt with the same interface links), an `.rlink` compiled against headers linked without
+// the flag, a truncated `.rlink`.
 
 use run_make_support::rfs::{copy, read, remove_file, rename, write};
 use run_make_support::{CompletedProcess, bin_name, run, run_in_tmpdir, rustc};
 
-fn build_dep(v2: bool) {
+fn build_dep(version: u32) {
     let mut cmd = rustc();
     cmd.input("dep.rs").crate_type("rlib").emit("metadata,link").arg("-Zemit-header");
-    if v2 {
-        cmd.cfg("v2");
+    if version > 1 {
+        cmd.cfg(&format!("v{version}"));
     }
     cmd.run();
 }
@@ -42,7 +43,7 @@ fn no_ice(out: &CompletedProcess) {
 
 fn main() {
     run_in_tmpdir(|| {
-        build_dep(false);
+        build_dep(1);
         let header = read("libdep.rmeta");
 
         // A corrupt header.
@@ -108,15 +109,23 @@ fn main() {
             .assert_stderr_contains("-Z link-only -Z consume-headers");
         no_ice(&out);
 
-        // An rlib from another build of `dep` (v2 changes a private body): not the one the
-        // header belongs to.
-        build_dep(true);
+        // An rlib from another build of `dep` with the same interface (v2 changes a private
+        // body): its interface hash matches the header's, so it links, with the new body.
+        build_dep(2);
+        link_only(true).run();
+        assert_eq!(run(&bin_name("main")).stdout_utf8().trim(), "21");
+
+        // An rlib whose interface changed (v3 makes `plain` inline): not one the header
+        // belongs to.
+        build_dep(3);
         let out = link_only(true).run_fail();
         out.assert_stderr_contains(
             "the rlib of crate `dep` does not match the header this crate was compiled against",
         )
-        .assert_stderr_contains("libdep.rmeta` has crate hash")
-        .assert_stderr_contains("libdep.rlib` has crate hash");
+        .assert_stderr_contains("this crate recorded `dep` as")
+        .assert_stderr_contains("libdep.rmeta`")
+        .assert_stderr_contains("libdep.rlib` has crate hash")
+        .assert_stderr_contains("and interface hash");
         no_ice(&out);
 
         // An rlib that is not an archive.

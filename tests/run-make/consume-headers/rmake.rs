@@ -4,8 +4,9 @@
 // `-Z consume-headers`: a crate of any linking type is compiled against the header (`.rmeta`) of
 // `dep` before `dep`'s rlib exists, and linked later with `-Z link-only`. The final artifact must
 // be byte-identical to the one built in a single step against the rlibs with the flags off, in a
-// debug and in an optimized build. (For a dylib or a proc-macro, whose embedded metadata records
-// `-Z no-link` in its crate hash, to the one built in two steps against the rlibs.) `dep` itself
+// debug and in an optimized build. (A dylib or a proc-macro embeds its metadata, which under
+// `-Z consume-headers` records its dependencies' interface hashes: it must equal the one built in
+// a single step against the rlibs with that flag.) `dep` itself
 // compiles against the header of `base`, which is found by search; `other` is an ordinary rlib
 // and `pm` a proc-macro, mixed in on purpose.
 
@@ -55,7 +56,7 @@ fn finals() -> Vec<Final> {
     ]
 }
 
-/// Dylibs and proc-macros embed their metadata, and with it their crate hash.
+/// Dylibs and proc-macros embed their metadata, and with it their dependencies' hashes.
 fn carries_metadata(f: &Final) -> bool {
     matches!(f.crate_type, "dylib" | "proc-macro")
 }
@@ -110,20 +111,14 @@ fn check_profile(release: bool) {
 
     // One step against the rlibs, the flags off: the reference.
     build_libraries(release, false);
-    let dep_rlib = read(format!("deps/{}", rust_lib_name("dep")));
     let mut reference = Vec::new();
     for f in &finals() {
-        create_dir("out");
-        let mut reference_rustc = final_rustc(f, release);
-        reference_rustc.extern_("dep", format!("deps/{}", rust_lib_name("dep")));
         if carries_metadata(f) {
-            // `-Z no-link` is part of the crate hash, which a dylib's metadata records: the
-            // reference for these is built in two steps too, against the rlibs.
-            reference_rustc.arg("-Zno-link").run();
-            rustc().arg("-Zlink-only").input(format!("out/{}.rlink", f.stem)).run();
-        } else {
-            reference_rustc.run();
+            reference.push(Vec::new());
+            continue;
         }
+        create_dir("out");
+        final_rustc(f, release).extern_("dep", format!("deps/{}", rust_lib_name("dep"))).run();
         reference.push(read(format!("out/{}", f.output)));
         if f.crate_type == "bin" {
             let out = run("out/main").stdout_utf8();
@@ -138,11 +133,24 @@ fn check_profile(release: bool) {
 
     // Headers: every final crate compiles before the rlibs of `dep` and `base` exist.
     build_libraries(release, true);
-    assert_eq!(
-        dep_rlib,
-        read(format!("deps/{}", rust_lib_name("dep"))),
-        "{what}: the rlib of `dep` changed with -Z emit-header"
-    );
+    for file in ["libdep.rmeta", "libdep.rlib"] {
+        rustc()
+            .input(format!("deps/{file}"))
+            .arg("-Zls=root")
+            .run()
+            .assert_stdout_contains("interface_hash ");
+    }
+    for (f, expected) in finals().iter().zip(reference.iter_mut()) {
+        if carries_metadata(f) {
+            create_dir("out");
+            final_rustc(f, release)
+                .extern_("dep", format!("deps/{}", rust_lib_name("dep")))
+                .arg("-Zconsume-headers")
+                .run();
+            *expected = read(format!("out/{}", f.output));
+            remove_dir_all("out");
+        }
+    }
     create_dir("held");
     for (f, expected) in finals().iter().zip(reference) {
         let kind = f.crate_type;
@@ -159,8 +167,17 @@ fn check_profile(release: bool) {
         assert!(Path::new(&rlink).exists(), "{what} {kind}: no {rlink}");
         assert!(!Path::new(&format!("out/{}", f.output)).exists());
 
+        // The link step gets the compile step's flags, as a build tool passes them: the
+        // optimization level, for one, decides linker options.
+        let link = || {
+            let mut cmd = rustc();
+            cmd.arg("-Zlink-only").arg("-Zconsume-headers").input(&rlink);
+            profile(&mut cmd, release);
+            cmd
+        };
+
         // Linking now fails, naming the crate, its header and the missing rlib.
-        let early = rustc().arg("-Zlink-only").arg("-Zconsume-headers").input(&rlink).run_fail();
+        let early = link().run_fail();
         early
             .assert_stderr_contains("the rlib of crate `dep` is missing")
             .assert_stderr_contains("the rlib of crate `base` is missing")
@@ -172,7 +189,7 @@ fn check_profile(release: bool) {
             rename(format!("held/{}", rust_lib_name(lib)), format!("deps/{}", rust_lib_name(lib)));
         }
         for attempt in ["first", "second"] {
-            rustc().arg("-Zlink-only").arg("-Zconsume-headers").input(&rlink).run();
+            link().run();
             assert!(
                 read(format!("out/{}", f.output)) == expected,
                 "{what} {kind}: {attempt} link against headers differs from the one-step build"

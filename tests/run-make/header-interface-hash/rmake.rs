@@ -1,0 +1,333 @@
+//@ ignore-cross-compile
+
+// The interface-hash oracle. For every edit of the corpus (`edits.txt`, edits of the library
+// `up/`) and in a debug and an optimized build: build `up`, the library `mid` and the binary
+// `app` against headers; apply the edit and rebuild `up`; if `up`'s interface hash is unchanged,
+// only relink `app` (`mid` and `app`'s objects stay as they are), otherwise rebuild `mid` and
+// `app`. The result must be byte for byte what a clean build of the edited tree gives, and the
+// hash must move exactly as the corpus says.
+
+use std::path::{Path, PathBuf};
+
+use run_make_support::rfs::{
+    copy_dir_all, create_dir_all, read, read_to_string, remove_dir_all, write,
+};
+use run_make_support::{cwd, rustc};
+
+struct Hunk {
+    path: String,
+    before: String,
+    after: String,
+}
+
+struct Edit {
+    name: String,
+    /// Expected verdict per profile: `true` if the interface hash must not change.
+    unchanged: [bool; 2],
+    hunks: Vec<Hunk>,
+}
+
+const PROFILES: [(&str, &[&str]); 2] =
+    [("debug", &["-Copt-level=0", "-Cdebuginfo=2"]), ("release", &["-Copt-level=3"])];
+
+/// Libraries are built as cargo builds them: without embedded bitcode (see `fallback` for why it
+/// matters).
+const LIBRARY_FLAGS: &[&str] = &["-Cembed-bitcode=no"];
+
+/// The outputs compared with a clean build.
+const OUTPUTS: [&str; 5] = ["libup.rlib", "libup.rmeta", "libmid.rlib", "libmid.rmeta", "app"];
+
+fn parse_verdict(word: &str, name: &str) -> [bool; 2] {
+    let one = |w: &str| match w {
+        "unchanged" => true,
+        "changed" => false,
+        _ => panic!("edit {name}: bad verdict {w:?}"),
+    };
+    if !word.contains('=') {
+        return [one(word); 2];
+    }
+    let mut verdict = [None; 2];
+    for part in word.split(',') {
+        let (profile, w) = part.split_once('=').expect("profile=verdict");
+        let index = PROFILES.iter().position(|(p, _)| *p == profile).expect("known profile");
+        verdict[index] = Some(one(w));
+    }
+    verdict.map(|v| v.unwrap_or_else(|| panic!("edit {name}: a verdict for each profile")))
+}
+
+fn parse_corpus(text: &str) -> Vec<Edit> {
+    let mut edits: Vec<Edit> = Vec::new();
+    let mut described = false;
+    for line in text.lines() {
+        if let Some(header) = line.strip_prefix("== ") {
+            let (name, verdict) = header.split_once(' ').expect("`== NAME VERDICT`");
+            edits.push(Edit {
+                name: name.to_owned(),
+                unchanged: parse_verdict(verdict.trim(), name),
+                hunks: Vec::new(),
+            });
+            described = false;
+            continue;
+        }
+        let Some(edit) = edits.last_mut() else { continue };
+        if !described {
+            described = true;
+            continue;
+        }
+        if let Some(path) = line.strip_prefix("--- ") {
+            edit.hunks.push(Hunk {
+                path: path.to_owned(),
+                before: String::new(),
+                after: String::new(),
+            });
+        } else if let Some(hunk) = edit.hunks.last_mut() {
+            let (kind, text) = line.split_at(line.len().min(1));
+            match kind {
+                " " => {
+                    hunk.before += &format!("{text}\n");
+                    hunk.after += &format!("{text}\n");
+                }
+                "-" => hunk.before += &format!("{text}\n"),
+                "+" => hunk.after += &format!("{text}\n"),
+                "" => {}
+                _ => panic!("edit {}: bad hunk line {line:?}", edit.name),
+            }
+        }
+    }
+    edits
+}
+
+fn apply(edit: &Edit, up: &Path) {
+    for hunk in &edit.hunks {
+        let path = up.join(&hunk.path);
+        let text = read_to_string(&path);
+        assert_eq!(
+            text.matches(&hunk.before).count(),
+            1,
+            "edit {}: the text to replace must occur exactly once in {}",
+            edit.name,
+            hunk.path
+        );
+        write(&path, text.replacen(&hunk.before, &hunk.after, 1));
+    }
+}
+
+/// Compiles `up` (header and rlib) and returns its interface hash, as announced in the JSON
+/// artifact notification and as shown by `-Z ls=root`, which must agree.
+fn build_up(work: &Path, flags: &[&str]) -> String {
+    let out = rustc()
+        .input(work.join("up/src/lib.rs"))
+        .crate_name("up")
+        .crate_type("rlib")
+        .edition("2024")
+        .out_dir(work)
+        .emit("metadata,link")
+        .args(["-Zemit-header", "-Zconsume-headers", "-Awarnings"])
+        .args(LIBRARY_FLAGS)
+        .args(flags)
+        .json("artifacts")
+        .error_format("json")
+        .run();
+    let stderr = out.stderr_utf8();
+    let line = stderr
+        .lines()
+        .find(|line| line.contains(r#""emit":"metadata""#))
+        .expect("a metadata notification");
+    let hash = line
+        .split(r#""interface_hash":""#)
+        .nth(1)
+        .and_then(|rest| rest.split('"').next())
+        .unwrap_or_else(|| panic!("no interface_hash in {line}"))
+        .to_owned();
+    rustc()
+        .input(work.join("libup.rmeta"))
+        .arg("-Zls=root")
+        .run()
+        .assert_stdout_contains(format!("interface_hash {hash}"));
+    hash
+}
+
+fn build_mid(work: &Path, flags: &[&str]) {
+    rustc()
+        .input(work.join("mid.rs"))
+        .crate_name("mid")
+        .crate_type("rlib")
+        .edition("2024")
+        .out_dir(work)
+        .emit("metadata,link")
+        .args(["-Zemit-header", "-Zconsume-headers", "-Awarnings"])
+        .args(LIBRARY_FLAGS)
+        .args(flags)
+        .extern_("up", work.join("libup.rmeta"))
+        .library_search_path(work)
+        .run();
+}
+
+fn compile_app(work: &Path, flags: &[&str]) {
+    rustc()
+        .input(work.join("app.rs"))
+        .crate_name("app")
+        .crate_type("bin")
+        .edition("2024")
+        .out_dir(work)
+        .args(["-Zconsume-headers", "-Zno-link", "-Awarnings"])
+        .args(flags)
+        .extern_("up", work.join("libup.rmeta"))
+        .extern_("mid", work.join("libmid.rmeta"))
+        .library_search_path(work)
+        .run();
+}
+
+fn link_app(work: &Path, flags: &[&str]) {
+    rustc()
+        .input(work.join("app.rlink"))
+        .out_dir(work)
+        .args(["-Zlink-only", "-Zconsume-headers"])
+        .args(flags)
+        .run();
+}
+
+fn build_all(work: &Path, flags: &[&str]) -> String {
+    let hash = build_up(work, flags);
+    build_mid(work, flags);
+    compile_app(work, flags);
+    link_app(work, flags);
+    hash
+}
+
+fn reset(work: &Path, from: &Path) {
+    if work.exists() {
+        remove_dir_all(work);
+    }
+    copy_dir_all(from, work);
+}
+
+/// The hash that `mid`'s metadata records for `up`.
+fn recorded_for_up(work: &Path) -> String {
+    let ls = rustc().input(work.join("libmid.rmeta")).arg("-Zls=root").run().stdout_utf8();
+    let line = ls.lines().find(|l| l.contains(" up hash ")).expect("mid depends on up");
+    line.split(" hash ").nth(1).unwrap().split(' ').next().unwrap().to_owned()
+}
+
+/// A library whose output records its dependencies' source file checksums (LLVM bitcode with
+/// debuginfo embedded in the rlib; likewise DWARF 5 or `-Z embed-source`) records their crate
+/// hashes, not their interface hashes: no interface hash covers those checksums.
+fn fallback(work: &Path, sources: &Path) {
+    reset(work, sources);
+    let flags = PROFILES[0].1;
+    let interface_hash = build_up(work, flags);
+    build_mid(work, flags);
+    assert_eq!(recorded_for_up(work), interface_hash);
+    rustc()
+        .input(work.join("mid.rs"))
+        .crate_name("mid")
+        .crate_type("rlib")
+        .edition("2024")
+        .out_dir(work)
+        .emit("metadata,link")
+        .args(["-Zemit-header", "-Zconsume-headers", "-Awarnings", "-Cembed-bitcode=yes"])
+        .args(flags)
+        .extern_("up", work.join("libup.rmeta"))
+        .library_search_path(work)
+        .run();
+    let crate_hash = rustc().input(work.join("libup.rmeta")).arg("-Zls=root").run().stdout_utf8();
+    let crate_hash = crate_hash.lines().find_map(|l| l.strip_prefix("hash ")).unwrap();
+    assert_eq!(recorded_for_up(work), crate_hash.split(' ').next().unwrap());
+}
+
+fn main() {
+    let sources = cwd().join("sources");
+    create_dir_all(sources.join("up"));
+    copy_dir_all("up", sources.join("up"));
+    for file in ["mid.rs", "app.rs"] {
+        write(sources.join(file), read(file));
+    }
+    let edits = parse_corpus(&read_to_string("edits.txt"));
+    assert!(edits.len() >= 13, "the corpus lost edits");
+
+    // One fixed directory for every build: paths are part of the outputs.
+    let work: PathBuf = cwd().join("work");
+    fallback(&work, &sources);
+    let mut failures = Vec::new();
+    let mut report = String::new();
+    for (p, (profile, flags)) in PROFILES.iter().enumerate() {
+        // The starting point of every edit: the base tree, built.
+        let built_base = cwd().join(format!("base-{profile}"));
+        reset(&work, &sources);
+        let base_hash = build_all(&work, flags);
+        copy_dir_all(&work, &built_base);
+
+        let (mut kept, mut unchanged_edits) = (0, 0);
+        for edit in &edits {
+            reset(&work, &built_base);
+            apply(edit, &work.join("up"));
+            let hash = build_up(&work, flags);
+            let same = hash == base_hash;
+            if same {
+                link_app(&work, flags);
+            } else {
+                build_mid(&work, flags);
+                compile_app(&work, flags);
+                link_app(&work, flags);
+            }
+            let after_edit: Vec<Vec<u8>> = OUTPUTS.iter().map(|f| read(work.join(f))).collect();
+
+            // A clean build of the edited tree, in the same place.
+            let edited = cwd().join("edited");
+            if edited.exists() {
+                remove_dir_all(&edited);
+            }
+            copy_dir_all(&work.join("up"), edited.join("up"));
+            reset(&work, &sources);
+            remove_dir_all(work.join("up"));
+            copy_dir_all(&edited.join("up"), work.join("up"));
+            let clean_hash = build_all(&work, flags);
+            assert_eq!(
+                clean_hash, hash,
+                "edit {}: the interface hash is not deterministic",
+                edit.name
+            );
+
+            let differ: Vec<&str> = OUTPUTS
+                .iter()
+                .zip(&after_edit)
+                .filter(|(f, bytes)| read(work.join(f)) != **bytes)
+                .map(|(f, _)| *f)
+                .collect();
+            let expected = edit.unchanged[p];
+            if expected {
+                unchanged_edits += 1;
+                kept += same as usize;
+            }
+            let verdict = if same { "unchanged" } else { "changed" };
+            report += &format!(
+                "{profile:8} {:28} hash {verdict:9} (expected {}) outputs {}\n",
+                edit.name,
+                if expected { "unchanged" } else { "changed" },
+                if differ.is_empty() {
+                    "identical".to_owned()
+                } else {
+                    format!("DIFFER: {differ:?}")
+                },
+            );
+            if !differ.is_empty() {
+                failures
+                    .push(format!("{profile}/{}: {differ:?} differ from a clean build", edit.name));
+            }
+            if same != expected {
+                failures.push(format!(
+                    "{profile}/{}: the interface hash {} but the corpus says it {}",
+                    edit.name,
+                    if same { "stayed" } else { "changed" },
+                    if expected { "must stay" } else { "must change" },
+                ));
+            }
+        }
+        report += &format!(
+            "{profile}: {kept} of {unchanged_edits} edits that cannot change a dependent \
+             keep the hash\n"
+        );
+    }
+    println!("{report}");
+    assert!(failures.is_empty(), "{report}\n{}", failures.join("\n"));
+}

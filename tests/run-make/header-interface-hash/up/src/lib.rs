@@ -1,0 +1,81 @@
+//! `up`: the library that the edit corpus (`edits.txt`) edits. Its dependents are `mid` (a
+//! library) and `app` (a binary); between them they use every kind of item below.
+
+mod private;
+
+pub use private::Config;
+
+/// The largest batch that `app` asks for.
+pub const LIMIT: u32 = 64;
+
+pub struct Point {
+    pub x: i32,
+    pub y: i32,
+}
+
+pub struct Counter {
+    count: u64,
+    step: u32,
+}
+
+impl Counter {
+    pub fn new(step: u32) -> Counter {
+        Counter { count: 0, step }
+    }
+
+    pub fn tick(&mut self) -> u64 {
+        self.count += u64::from(self.step);
+        self.count
+    }
+}
+
+pub trait Shape {
+    fn area(&self) -> f64;
+}
+
+#[macro_export]
+macro_rules! pick {
+    ($a:expr, $b:expr) => {
+        if $a > $b { $a } else { $b }
+    };
+}
+
+// Generic and inline items: their bodies travel in the header.
+pub fn largest<T: PartialOrd + Copy>(items: &[T]) -> T {
+    let mut best = items[0];
+    for &item in items {
+        if item > best {
+            best = item;
+        }
+    }
+    best
+}
+
+#[inline]
+pub fn scale(v: u32) -> u32 {
+    v * 3 + 1
+}
+
+pub const fn doubled(v: u32) -> u32 {
+    private::twice(v)
+}
+
+pub fn evens(limit: u32) -> impl Iterator<Item = u32> {
+    (0..limit).filter(|v| v % 2 == 0)
+}
+
+pub fn checksum(data: &[u8]) -> u32 {
+    private::mix(data)
+}
+
+pub fn describe(p: &Point) -> String {
+    private::render(p)
+}
+
+pub fn clamped(v: u32) -> u32 {
+    clamp_limit(v)
+}
+
+fn clamp_limit(v: u32) -> u32 {
+    if v > LIMIT { LIMIT } else { v }
+}
