@@ -392,3 +392,158 @@ fn dependency_failing_after_its_header_stops_the_waiting_link() {
     assert!(!log.contains("link foo"), "{log}");
     assert!(!p.bin("foo").exists());
 }
+
+/// `a` ← `b` ← `c` ← `app` (a binary with an integration test). `b` calls `a`'s pub and generic
+/// functions from a private body; `app` only depends on `c`.
+fn chain_project() -> Project {
+    project()
+        .file(
+            "Cargo.toml",
+            &manifest("app", "[dependencies]\nc = { path = \"c\" }"),
+        )
+        .file("src/main.rs", "fn main() { println!(\"{}\", c::value()); }")
+        .file(
+            "tests/t.rs",
+            "#[test] fn t() { assert!(c::value() > 30); }",
+        )
+        .file("a/Cargo.toml", &manifest("a", ""))
+        .file(
+            "a/src/lib.rs",
+            "pub fn plain(v: u32) -> u32 {\n    helper(v) + 1\n}\n\n\
+             fn helper(v: u32) -> u32 {\n    v * 3\n}\n\n\
+             pub fn pick<T: PartialOrd>(x: T, y: T) -> T {\n    if x > y { x } else { y }\n}\n",
+        )
+        .file(
+            "b/Cargo.toml",
+            &manifest("b", "[dependencies]\na = { path = \"../a\" }"),
+        )
+        .file(
+            "b/src/lib.rs",
+            "pub fn twice(v: u32) -> u32 {\n    helper(v) * 2\n}\n\n\
+             fn helper(v: u32) -> u32 {\n    a::pick(a::plain(v), 3)\n}\n",
+        )
+        .file(
+            "c/Cargo.toml",
+            &manifest("c", "[dependencies]\nb = { path = \"../b\" }"),
+        )
+        .file("c/src/lib.rs", "pub fn value() -> u32 {\n    b::twice(5) + 1\n}\n")
+        .build()
+}
+
+/// `cargo <cmd> -v` with `-Z header-pipelining`: the crates rustc compiled and the crates it only
+/// linked, and the console output.
+fn build_and_watch(p: &Project, cmd: &str) -> (Vec<String>, Vec<String>, String) {
+    let out = p
+        .cargo(&format!("{cmd} -Z header-pipelining -v"))
+        .masquerade_as_nightly_cargo(&["header-pipelining"])
+        .exec_with_output()
+        .unwrap();
+    let stderr = String::from_utf8(out.stderr).unwrap();
+    let (mut compiled, mut linked) = (Vec::new(), Vec::new());
+    for line in stderr.lines().filter(|l| l.trim_start().starts_with("Running `")) {
+        if line.contains("-Z link-only") {
+            linked.push(line.split('/').last().unwrap_or("").to_string());
+        } else if let Some(name) = line.split("--crate-name ").nth(1) {
+            let name = name.split(' ').next().unwrap().to_string();
+            if !line.contains("build_script_build") {
+                compiled.push(name);
+            }
+        }
+    }
+    compiled.sort();
+    linked.sort();
+    (compiled, linked, stderr)
+}
+
+/// Whether a console line starts with `status` (after the padding) and ends with `why`.
+fn said(stderr: &str, status: &str, why: &str) -> bool {
+    stderr
+        .lines()
+        .any(|l| l.trim_start().starts_with(status) && l.ends_with(why))
+}
+
+fn edit(p: &Project, path: &str, from: &str, to: &str) {
+    let file = p.root().join(path);
+    let text = fs::read_to_string(&file).unwrap();
+    assert_eq!(text.matches(from).count(), 1, "{from:?} in {path}");
+    // Sources are compared by mtime: make sure the edit is newer than the last build.
+    std::thread::sleep(std::time::Duration::from_millis(1100));
+    fs::write(&file, text.replace(from, to)).unwrap();
+}
+
+#[cargo_test(nightly, reason = "-Z header-pipelining is unstable")]
+fn private_body_edit_rebuilds_one_crate_and_relinks() {
+    let p = chain_project();
+    let (compiled, _, _) = build_and_watch(&p, "build");
+    assert_eq!(compiled, ["a", "app", "b", "c"]);
+    p.process(&p.bin("app")).with_stdout_data("33\n").run();
+
+    edit(&p, "a/src/lib.rs", "v * 3", "v * 4");
+    let (compiled, linked, stderr) = build_and_watch(&p, "build");
+    assert_eq!(compiled, ["a"], "{stderr}");
+    assert!(linked.iter().any(|l| l.starts_with("app-")), "{stderr}");
+    assert!(said(&stderr, "Relinking app ", "(interface of `c` unchanged)"), "{stderr}");
+    assert!(said(&stderr, "Fresh b ", "(interface of `a` unchanged)"), "{stderr}");
+    assert!(said(&stderr, "Fresh c ", "(interface of `b` unchanged)"), "{stderr}");
+    p.process(&p.bin("app")).with_stdout_data("43\n").run();
+
+    // Then everything is fresh.
+    let (compiled, linked, stderr) = build_and_watch(&p, "build");
+    assert!(compiled.is_empty() && linked.is_empty(), "{stderr}");
+
+    // `cargo test` after another private edit: the harness relinks and passes.
+    edit(&p, "a/src/lib.rs", "v * 4", "v * 5");
+    let (compiled, _, stderr) = build_and_watch(&p, "test");
+    assert!(!compiled.contains(&"b".to_string()), "{stderr}");
+    assert!(stderr.contains("test t ... ok"), "{stderr}");
+}
+
+#[cargo_test(nightly, reason = "-Z header-pipelining is unstable")]
+fn interface_edits_rebuild_dependents_and_a_chain_stops_at_the_first_unchanged_header() {
+    let p = chain_project();
+    build_and_watch(&p, "build");
+
+    // A private body in the middle of the chain: `b` compiles again, its header keeps its
+    // interface hash, so `c` is not compiled again and `app` only relinks.
+    edit(&p, "b/src/lib.rs", "a::plain(v), 3)", "a::plain(v), 4)");
+    let (compiled, linked, stderr) = build_and_watch(&p, "build --timings");
+    assert_eq!(compiled, ["b"], "{stderr}");
+    assert!(linked.iter().any(|l| l.starts_with("app-")), "{stderr}");
+    assert!(said(&stderr, "Fresh c ", "(interface of `b` unchanged)"), "{stderr}");
+    p.process(&p.bin("app")).with_stdout_data("33\n").run();
+    let report =
+        fs::read_to_string(p.root().join("target/cargo-timings/cargo-timing.html")).unwrap();
+    assert!(report.contains("cutoff"), "the timing report marks no cutoff");
+
+    // `pick` is generic, so its body is part of `a`'s interface: `b` compiles again, and so does
+    // everything above it, whose metadata records `a`'s interface hash.
+    edit(&p, "a/src/lib.rs", "if x > y { x }", "if x >= y { x }");
+    let (compiled, _, stderr) = build_and_watch(&p, "build");
+    assert_eq!(compiled, ["a", "app", "b", "c"], "{stderr}");
+    assert!(stderr.contains("the interface of a dependency's header changed"), "{stderr}");
+    p.process(&p.bin("app")).with_stdout_data("33\n").run();
+
+    // `b::twice` made `#[inline]`: `b`'s interface changes, so `c` and `app` compile again.
+    edit(&p, "b/src/lib.rs", "pub fn twice", "#[inline]\npub fn twice");
+    let (compiled, _, stderr) = build_and_watch(&p, "build");
+    assert_eq!(compiled, ["app", "b", "c"], "{stderr}");
+    p.process(&p.bin("app")).with_stdout_data("33\n").run();
+}
+
+#[cargo_test(nightly, reason = "-Z header-pipelining is unstable")]
+fn killed_at_relink_then_rerun() {
+    let wrapper = build_wrapper();
+    let p = chain_project();
+    let markers = markers(&p);
+    build_and_watch(&p, "build");
+    edit(&p, "a/src/lib.rs", "v * 3", "v * 4");
+    let killed = wrapped(&p, "build -Z header-pipelining", &wrapper, &markers)
+        .env("KILL_CARGO_AT_LINK", "1")
+        .exec_with_output();
+    assert!(killed.is_err(), "cargo was not killed");
+    assert!(log(&p).contains("link app"), "{}", log(&p));
+
+    let (compiled, _, stderr) = build_and_watch(&p, "build");
+    assert!(!compiled.contains(&"b".to_string()), "{stderr}");
+    p.process(&p.bin("app")).with_stdout_data("43\n").run();
+}

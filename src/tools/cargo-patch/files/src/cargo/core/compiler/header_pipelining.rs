@@ -15,15 +15,27 @@
 //!
 //! Proc-macros, build scripts and dylibs are built as before, and so is a unit whose profile
 //! asks for cross-crate LTO, which reads the upstream rlibs while generating code.
+//!
+//! Early cutoff. Library units also compile with `-Z consume-headers`, so every unit compiled
+//! against a header depends on the header's *interface hash* rather than on the library's
+//! bodies. Each header's hash (from rustc's artifact notification) is kept in the library's
+//! fingerprint directory (`interface-hash`), and each unit records the hashes it was compiled
+//! against (`dep-interfaces`). When such a dependency is rebuilt, the dependent is not known to
+//! be stale: its job starts once the new header exists, and compares. If every hash is
+//! unchanged, a library is left as it is and a unit that links only runs its link step
+//! ("Relinking"); otherwise it is compiled as usual. A chain of libraries stops rebuilding at
+//! the first unchanged header.
 
+use std::collections::HashMap;
 use std::ffi::OsString;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use cargo_util::ProcessBuilder;
 
 use crate::core::TargetKind;
 use crate::core::compiler::{BuildContext, BuildRunner, CompileMode, CrateType, Unit, lto};
 use crate::util::errors::CargoResult;
+use cargo_util::paths;
 
 /// Whether the flag is on.
 pub fn enabled(bcx: &BuildContext<'_, '_>) -> bool {
@@ -77,7 +89,12 @@ pub fn compiles_against_header(
 /// The flags that make a unit write or consume headers.
 pub fn add_rustc_args(build_runner: &BuildRunner<'_, '_>, unit: &Unit, cmd: &mut ProcessBuilder) {
     if emits_header(build_runner.bcx, unit) {
-        cmd.arg("-Z").arg("emit-header");
+        // A library compiles against its dependencies' headers anyway (pipelining); with
+        // `-Z consume-headers` it records their interface hashes, not their crate hashes.
+        cmd.arg("-Z")
+            .arg("emit-header")
+            .arg("-Z")
+            .arg("consume-headers");
     }
     if consumes_headers(build_runner, unit) {
         cmd.arg("-Z")
@@ -132,4 +149,120 @@ pub fn check_rustc_support(bcx: &BuildContext<'_, '_>) -> CargoResult<()> {
         );
     }
     Ok(())
+}
+
+/// Whether `parent` is compiled against the header of `dep` with `-Z consume-headers`, so that it
+/// stays valid while `dep`'s interface hash is unchanged.
+pub fn cutoff_edge(build_runner: &BuildRunner<'_, '_>, parent: &Unit, dep: &Unit) -> bool {
+    emits_header(build_runner.bcx, dep)
+        && (emits_header(build_runner.bcx, parent) || consumes_headers(build_runner, parent))
+}
+
+/// Where a library unit keeps the interface hash of its header.
+pub fn interface_hash_file(build_runner: &BuildRunner<'_, '_>, unit: &Unit) -> PathBuf {
+    build_runner.files().fingerprint_dir(unit).join("interface-hash")
+}
+
+/// Where a unit keeps the interface hashes of the headers it was compiled against.
+pub fn recorded_interfaces_file(build_runner: &BuildRunner<'_, '_>, unit: &Unit) -> PathBuf {
+    build_runner.files().fingerprint_dir(unit).join("dep-interfaces")
+}
+
+/// The interface hash in `file`, if any.
+pub fn read_interface_hash(file: &Path) -> Option<String> {
+    let hash = paths::read(file).ok()?;
+    let hash = hash.trim();
+    (!hash.is_empty()).then(|| hash.to_owned())
+}
+
+/// Records the interface hash of a header as its notification arrives, before dependents start.
+pub fn record_interface_hash(file: &Path, hash: Option<&str>) -> CargoResult<()> {
+    match hash {
+        Some(hash) => paths::write(file, hash),
+        None => {
+            if file.exists() {
+                paths::remove_file(file)?;
+            }
+            Ok(())
+        }
+    }
+}
+
+/// The interface hashes a unit recorded: by dependency interface file.
+pub fn read_recorded_interfaces(file: &Path) -> HashMap<PathBuf, String> {
+    let Ok(text) = paths::read(file) else {
+        return HashMap::new();
+    };
+    text.lines()
+        .filter_map(|line| {
+            let (hash, path) = line.split_once(' ')?;
+            Some((PathBuf::from(path), hash.to_owned()))
+        })
+        .collect()
+}
+
+/// The headers a unit is compiled against, with their interface files.
+#[derive(Clone, Default)]
+pub struct HeaderDeps {
+    /// `(dependency name, its interface hash file)`.
+    deps: Vec<(String, PathBuf)>,
+    /// Where the unit records the hashes it was compiled against.
+    record: PathBuf,
+}
+
+impl HeaderDeps {
+    pub fn new(build_runner: &BuildRunner<'_, '_>, unit: &Unit) -> HeaderDeps {
+        let deps = build_runner
+            .unit_deps(unit)
+            .iter()
+            .filter(|dep| cutoff_edge(build_runner, unit, &dep.unit))
+            .map(|dep| {
+                let name = dep.unit.pkg.name().to_string();
+                (name, interface_hash_file(build_runner, &dep.unit))
+            })
+            .collect();
+        HeaderDeps {
+            deps,
+            record: recorded_interfaces_file(build_runner, unit),
+        }
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.deps.is_empty()
+    }
+
+    /// The interface hashes of the headers now, as a compile is about to read them.
+    pub fn current(&self) -> Vec<(PathBuf, Option<String>)> {
+        self.deps
+            .iter()
+            .map(|(_, file)| (file.clone(), read_interface_hash(file)))
+            .collect()
+    }
+
+    /// After a successful compile: remember what it was compiled against.
+    pub fn record(&self, current: &[(PathBuf, Option<String>)]) -> CargoResult<()> {
+        let mut text = String::new();
+        for (file, hash) in current {
+            if let Some(hash) = hash {
+                text.push_str(&format!("{hash} {}\n", file.display()));
+            }
+        }
+        paths::write(&self.record, text)
+    }
+
+    /// Early cutoff: the names of the dependencies whose headers were rebuilt, if every
+    /// interface hash is the one the unit was compiled against; `None` if one changed or is
+    /// unknown.
+    pub fn unchanged(&self) -> Option<Vec<String>> {
+        let recorded = read_recorded_interfaces(&self.record);
+        let mut names = Vec::new();
+        for (name, file) in &self.deps {
+            let now = read_interface_hash(file)?;
+            if recorded.get(file) != Some(&now) {
+                return None;
+            }
+            names.push(name.clone());
+        }
+        Some(names)
+    }
 }
