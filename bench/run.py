@@ -98,6 +98,28 @@ def synthetic(quick: bool, out: Path) -> list[list[str]]:
     return commands
 
 
+def ripgrep_rebuild(quick: bool, out: Path) -> list[list[str]]:
+    """Rebuilds of ripgrep with its grep crates as path dependencies, after edits that keep the
+    interface: a trait impl's body in grep-matcher and a private function in grep-searcher."""
+    cache = Path(os.environ.get("RUST_HEADERS_CACHE", Path.home() / ".cache/rust-headers"))
+    ripgrep_source()
+    ws = cache / "bench/ripgrep-ws"
+    make = [sys.executable, str(BENCH / "ripgrep_workspace.py"), str(ws)]
+    runs = ["--runs", "2" if quick else "4"]
+    edits = [
+        ("grep-matcher: BitSet's Debug body", "crates/grep-matcher/src/lib.rs",
+         "fmtd.entry(&b);", "fmtd.entry(&(b ^ 0));"),
+        ("grep-searcher: private replace_bytes body", "crates/grep-searcher/src/line_buffer.rs",
+         "    bytes[first_pos] = replacement;\n", "    bytes[first_pos] = replacement ^ 0;\n"),
+    ]
+    commands = [make]
+    for profile in ([], ["--release"]):
+        for label, file, find, replace in edits:
+            commands.append([sys.executable, str(BENCH / "rebuild.py"), str(ws), file, find, replace,
+                             *runs, *profile, "--label", label, "--out", str(out)])
+    return commands
+
+
 WORKLOADS = {
     "synthetic": synthetic,
     "header-overhead": lambda quick, out: [[
@@ -110,6 +132,7 @@ WORKLOADS = {
         "--out",
         str(out),
     ]],
+    "ripgrep-rebuild": ripgrep_rebuild,
     "ripgrep-clean": lambda quick, out: [[
         sys.executable,
         str(BENCH / "clean_build.py"),
