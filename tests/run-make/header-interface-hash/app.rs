@@ -11,4 +11,6 @@ fn main() {
     println!("{} {}", mid::area_of(&square), config.verbose);
     println!("{} {}", up::clamped(100), up::doubled(mid::BATCH));
     println!("{}", up::evens(10).sum::<u32>());
+    let mut counter = up::Counter::new(2);
+    println!("{} {:?}", mid::first_items(&mut counter), mid::next_of(&mut counter));
 }

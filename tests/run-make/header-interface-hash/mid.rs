@@ -39,3 +39,11 @@ pub fn widest<T: PartialOrd + Copy>(items: &[T]) -> T {
 pub fn area_of(shape: &dyn up::Shape) -> f64 {
     shape.area()
 }
+
+pub fn first_items(counter: &mut up::Counter) -> u64 {
+    counter.take(2).sum()
+}
+
+pub fn next_of<S: up::Source>(source: &mut S) -> Option<S::Item> {
+    source.next_item()
+}

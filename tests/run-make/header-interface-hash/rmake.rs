@@ -5,7 +5,8 @@
 // `app` against headers; apply the edit and rebuild `up`; if `up`'s interface hash is unchanged,
 // only relink `app` (`mid` and `app`'s objects stay as they are), otherwise rebuild `mid` and
 // `app`. The result must be byte for byte what a clean build of the edited tree gives, and the
-// hash must move exactly as the corpus says.
+// hash must move exactly as the corpus says, in the debug build also with incremental
+// compilation. A library whose rlib embeds bitcode with debuginfo records crate hashes instead.
 
 use std::path::{Path, PathBuf};
 
@@ -29,12 +30,17 @@ const OUTPUTS: [&str; 5] = ["libup.rlib", "libup.rmeta", "libmid.rlib", "libmid.
 /// Compiles `up` (header and rlib) and returns its interface hash, as announced in the JSON
 /// artifact notification and as shown by `-Z ls=root`, which must agree.
 fn build_up(work: &Path, flags: &[&str]) -> String {
-    let out = rustc()
+    build_up_into(work, work, flags)
+}
+
+/// `build_up` with the outputs in `out`.
+fn build_up_into(work: &Path, out: &Path, flags: &[&str]) -> String {
+    let result = rustc()
         .input(work.join("up/src/lib.rs"))
         .crate_name("up")
         .crate_type("rlib")
         .edition("2024")
-        .out_dir(work)
+        .out_dir(out)
         .emit("metadata,link")
         .args(["-Zemit-header", "-Zconsume-headers", "-Awarnings"])
         .args(LIBRARY_FLAGS)
@@ -42,7 +48,7 @@ fn build_up(work: &Path, flags: &[&str]) -> String {
         .json("artifacts")
         .error_format("json")
         .run();
-    let stderr = out.stderr_utf8();
+    let stderr = result.stderr_utf8();
     let line = stderr
         .lines()
         .find(|line| line.contains(r#""emit":"metadata""#))
@@ -54,11 +60,22 @@ fn build_up(work: &Path, flags: &[&str]) -> String {
         .unwrap_or_else(|| panic!("no interface_hash in {line}"))
         .to_owned();
     rustc()
-        .input(work.join("libup.rmeta"))
+        .input(out.join("libup.rmeta"))
         .arg("-Zls=root")
         .run()
         .assert_stdout_contains(format!("interface_hash {hash}"));
     hash
+}
+
+/// `up`'s interface hash in an incremental build, with its outputs aside.
+fn incremental_hash(work: &Path, flags: &[&str]) -> String {
+    let out = cwd().join("incremental");
+    if out.exists() {
+        remove_dir_all(&out);
+    }
+    create_dir_all(&out);
+    let cache = format!("-Cincremental={}", out.join("cache").display());
+    build_up_into(work, &out, &[flags, &[cache.as_str()]].concat())
 }
 
 fn build_mid(work: &Path, flags: &[&str]) {
@@ -169,6 +186,7 @@ fn main() {
         let built_base = cwd().join(format!("base-{profile}"));
         reset(&work, &sources);
         let base_hash = build_all(&work, flags);
+        let inc_base_hash = incremental_hash(&work, flags);
         copy_dir_all(&work, &built_base);
 
         let (mut kept, mut unchanged_edits) = (0, 0);
@@ -177,6 +195,17 @@ fn main() {
             apply(edit, &work.join("up"));
             let hash = build_up(&work, flags);
             let same = hash == base_hash;
+
+            // Incremental builds (cargo's default in dev, not in release, where rustc also makes
+            // small functions cross-crate-inlinable only without it) reach the same verdict.
+            let inc_hash = incremental_hash(&work, flags);
+            if *profile == "debug" && (inc_hash == inc_base_hash) != edit.unchanged[p] {
+                failures.push(format!(
+                    "{profile}/{}: with incremental compilation the interface hash {}",
+                    edit.name,
+                    if inc_hash == inc_base_hash { "stayed" } else { "changed" }
+                ));
+            }
             if same {
                 link_app(&work, flags);
             } else {

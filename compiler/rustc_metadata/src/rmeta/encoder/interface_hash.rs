@@ -19,6 +19,7 @@ use rustc_data_structures::fx::FxIndexSet;
 use rustc_data_structures::stable_hasher::{HashStable, StableHasher};
 use rustc_middle::ich::StableHashingContext;
 use rustc_middle::middle::privacy::Level;
+use rustc_middle::mir::visit::Visitor as _;
 use rustc_middle::ty::{TypeSuperVisitable, TypeVisitable, TypeVisitor};
 
 use super::*;
@@ -176,6 +177,16 @@ fn encoded_mir(tcx: TyCtxt<'_>, def_id: LocalDefId) -> (bool, bool) {
     should_encode_mir(tcx, tcx.reachable_set(()), def_id)
 }
 
+/// Opaque types and the associated types of traits have item bounds (see
+/// `encode_explicit_item_bounds`); an impl's associated type has none.
+fn has_item_bounds(tcx: TyCtxt<'_>, def_id: LocalDefId, def_kind: DefKind) -> bool {
+    match def_kind {
+        DefKind::OpaqueTy => true,
+        DefKind::AssocTy => tcx.associated_item(def_id).container == AssocContainer::Trait,
+        _ => false,
+    }
+}
+
 /// Collects the local definitions that types, bounds and bodies mention.
 struct MentionedDefs {
     found: Vec<LocalDefId>,
@@ -256,7 +267,7 @@ fn visit_item<'tcx>(
         v.add(header.trait_ref.skip_binder().def_id);
         header.trait_ref.skip_binder().visit_with(v);
     }
-    if let DefKind::OpaqueTy | DefKind::AssocTy = def_kind {
+    if has_item_bounds(tcx, def_id, def_kind) {
         for (clause, _) in tcx.explicit_item_bounds(def_id).skip_binder() {
             clause.visit_with(v);
         }
@@ -325,7 +336,10 @@ fn hash_item<'tcx>(
         if let DefKind::Fn | DefKind::AssocFn = def_kind {
             tcx.asyncness(def_id).hash_stable(hcx, hasher);
             // Callers' codegen uses them; they come from the body.
-            if tcx.sess.opts.optimize != OptLevel::No && tcx.sess.opts.incremental.is_none() {
+            if tcx.sess.opts.optimize != OptLevel::No
+                && tcx.sess.opts.incremental.is_none()
+                && tcx.mir_keys(()).contains(&def_id)
+            {
                 tcx.deduced_param_attrs(def_id).hash_stable(hcx, hasher);
             }
         }
@@ -367,7 +381,7 @@ fn hash_item<'tcx>(
             }
             tcx.adt_destructor(def_id).is_some().hash_stable(hcx, hasher);
         }
-        if let DefKind::OpaqueTy | DefKind::AssocTy = def_kind {
+        if has_item_bounds(tcx, def_id, def_kind) {
             tcx.explicit_item_bounds(def_id).skip_binder().hash_stable(hcx, hasher);
         }
         if let DefKind::Static { .. } = def_kind
@@ -395,44 +409,82 @@ fn hash_item<'tcx>(
     if ctfe || opt || matches!(def_kind, DefKind::Macro(_)) {
         hash_source_position(tcx, hasher, def_id);
     }
-    hcx.while_hashing_spans(true, |hcx| {
+    // Carried bodies: their content without spans, then the position of each of their spans as
+    // file, line and column, which is what panic locations and debuginfo are made of. (Hashed by
+    // `HashStable`, a span in an incremental build is relative to its parent item, which can be
+    // the whole module, so an edit above the item would move it.)
+    hcx.while_hashing_spans(false, |hcx| {
+        let mut bodies: Vec<&mir::Body<'_>> = Vec::new();
         if opt {
-            tcx.optimized_mir(def_id).hash_stable(hcx, hasher);
+            bodies.push(tcx.optimized_mir(def_id));
             tcx.cross_crate_inlinable(def_id).hash_stable(hcx, hasher);
             tcx.closure_saved_names_of_captured_variables(def_id).hash_stable(hcx, hasher);
         }
         if ctfe {
             match tcx.trivial_const(def_id) {
                 Some(value) => value.hash_stable(hcx, hasher),
-                None => tcx.mir_for_ctfe(def_id).hash_stable(hcx, hasher),
+                None => bodies.push(tcx.mir_for_ctfe(def_id)),
             }
             if should_encode_const(def_kind) {
                 tcx.mir_const_qualif(def_id).hash_stable(hcx, hasher);
             }
         }
         if ctfe || opt {
-            tcx.promoted_mir(def_id).hash_stable(hcx, hasher);
+            bodies.extend(tcx.promoted_mir(def_id).iter());
         }
-        if let DefKind::Macro(_) = def_kind
-            && let hir::Node::Item(item) = tcx.hir_node_by_def_id(def_id)
-            && let hir::ItemKind::Macro(_, macro_def, _) = item.kind
-        {
-            macro_def.hash_stable(hcx, hasher);
+        for body in bodies {
+            body.hash_stable(hcx, hasher);
+            SpanPositions { tcx, hasher: &mut *hasher }.visit_body(body);
         }
     });
+    // A macro's tokens come from the parser, with absolute spans.
+    if let DefKind::Macro(_) = def_kind
+        && let hir::Node::Item(item) = tcx.hir_node_by_def_id(def_id)
+        && let hir::ItemKind::Macro(_, macro_def, _) = item.kind
+    {
+        hcx.while_hashing_spans(true, |hcx| macro_def.hash_stable(hcx, hasher));
+    }
 }
 
-/// Where a carried body or macro sits: its file, first line and column, and, when spans are
-/// hashed relative to their item (incremental builds), the item's source text, which decides
-/// the lines of everything inside it.
-fn hash_source_position(tcx: TyCtxt<'_>, hasher: &mut StableHasher, def_id: LocalDefId) {
-    let span = tcx.source_span(def_id);
-    let source_map = tcx.sess.source_map();
-    let start = source_map.lookup_char_pos(span.lo());
-    start.file.stable_id.hash(hasher);
-    start.line.hash(hasher);
-    start.col.0.hash(hasher);
-    if tcx.sess.opts.incremental.is_some() {
-        source_map.span_to_snippet(span).ok().hash(hasher);
+/// Hashes the position of every span of a MIR body, and of its macro call site.
+struct SpanPositions<'a, 'tcx> {
+    tcx: TyCtxt<'tcx>,
+    hasher: &'a mut StableHasher,
+}
+
+impl<'tcx> mir::visit::Visitor<'tcx> for SpanPositions<'_, 'tcx> {
+    fn visit_span(&mut self, span: Span) {
+        hash_span_position(self.tcx, self.hasher, span);
+        let callsite = span.source_callsite();
+        if callsite != span {
+            hash_span_position(self.tcx, self.hasher, callsite);
+        }
     }
+}
+
+/// A span as file, line, byte and character column of its start, and length: what a dependent
+/// reads from it, and what its own metadata records (see `encode_portable_foreign_span`).
+fn hash_span_position(tcx: TyCtxt<'_>, hasher: &mut StableHasher, span: Span) {
+    let data = span.data_untracked();
+    if data.is_dummy() {
+        0u8.hash(hasher);
+        return;
+    }
+    let source_map = tcx.sess.source_map();
+    let file = source_map.lookup_source_file(data.lo);
+    if !file.contains(data.hi) {
+        1u8.hash(hasher);
+        return;
+    }
+    let lo = file.relative_position(data.lo);
+    let line = file.lookup_line(lo).unwrap_or(0);
+    let column = lo.0 - file.lines()[line].0;
+    let char_column = source_map.lookup_char_pos(data.lo).col.0;
+    (2u8, file.stable_id, line, column, char_column, data.hi.0 - data.lo.0).hash(hasher);
+}
+
+/// Where a carried body or macro sits: its file, first line and column.
+fn hash_source_position(tcx: TyCtxt<'_>, hasher: &mut StableHasher, def_id: LocalDefId) {
+    let start = tcx.sess.source_map().lookup_char_pos(tcx.source_span(def_id).lo());
+    (start.file.stable_id, start.line, start.col.0).hash(hasher);
 }

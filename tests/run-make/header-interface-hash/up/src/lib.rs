@@ -79,3 +79,27 @@ pub fn clamped(v: u32) -> u32 {
 fn clamp_limit(v: u32) -> u32 {
     if v > LIMIT { LIMIT } else { v }
 }
+
+/// A trait with an associated type, and impls with associated types: their bounds and types are
+/// part of the interface.
+pub trait Source {
+    type Item: Copy;
+
+    fn next_item(&mut self) -> Option<Self::Item>;
+}
+
+impl Source for Counter {
+    type Item = u64;
+
+    fn next_item(&mut self) -> Option<u64> {
+        Some(self.tick())
+    }
+}
+
+impl Iterator for Counter {
+    type Item = u64;
+
+    fn next(&mut self) -> Option<u64> {
+        self.next_item()
+    }
+}

@@ -1,0 +1,70 @@
+"""A real workspace with early cutoff, as a user would try it: ripgrep 14.1.1 with its grep crates
+as path dependencies (bench/ripgrep_workspace.py), built with `cargo +headers build
+-Z header-pipelining` (dev profile, incremental on, as cargo defaults). A private body edited in
+grep-matcher must recompile grep-matcher only and relink `rg`, and `rg` must find what it finds
+before the edit. Needs ripgrep's sources from crates.io (fetched once, then offline)."""
+
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT / "bench"))
+import ripgrep_workspace  # noqa: E402
+import run as bench_run  # noqa: E402
+
+CACHE = Path(os.environ.get("RUST_HEADERS_CACHE", Path.home() / ".cache/rust-headers"))
+
+
+def cargo(ws, *args):
+    out = subprocess.run(["cargo", "+headers", *args, "--offline", "-Zheader-pipelining", "-v"], cwd=ws,
+                         capture_output=True, text=True)
+    if out.returncode:
+        sys.exit(f"cargo {' '.join(args)} failed:\n{out.stderr[-4000:]}")
+    compiled = sorted(
+        line.split("--crate-name ")[1].split(" ")[0]
+        for line in out.stderr.splitlines()
+        if line.strip().startswith("Running `") and "--crate-name " in line
+        and "-Z link-only" not in line and "build_script_build" not in line
+    )
+    return compiled, out.stderr
+
+
+def rg(ws):
+    exe = ws / "target/debug/rg"
+    out = subprocess.run([str(exe), "--no-config", "-c", "fn ", str(ws / "crates/grep-matcher/src")],
+                         capture_output=True, text=True, check=True)
+    return sorted(out.stdout.splitlines())
+
+
+def main():
+    bench_run.ripgrep_source()  # fetches ripgrep and its dependencies once
+    ws = Path(ripgrep_workspace.make(str(CACHE / "ci-ripgrep-ws"), cargo="cargo"))
+    t = time.monotonic()
+    cargo(ws, "build")
+    print(f"[RG] clean build with -Z header-pipelining: {time.monotonic() - t:.0f}s")
+    before = rg(ws)
+
+    lib = ws / "crates/grep-matcher/src/lib.rs"
+    text = lib.read_text()
+    assert text.count("fmtd.entry(&b);") == 1
+    time.sleep(1.1)
+    lib.write_text(text.replace("fmtd.entry(&b);", "fmtd.entry(&(b ^ 0));"))
+    t = time.monotonic()
+    compiled, stderr = cargo(ws, "build")
+    took = time.monotonic() - t
+    print(f"[RG] after a private body edit in grep-matcher: compiled {compiled} in {took:.1f}s")
+    if compiled != ["grep_matcher"] or "Relinking ripgrep" not in stderr:
+        sys.exit(f"expected only grep_matcher compiled and ripgrep relinked:\n{stderr[-4000:]}")
+    if rg(ws) != before:
+        sys.exit("rg finds something else after the relink")
+    compiled, stderr = cargo(ws, "build")
+    if compiled or "Relinking" in stderr:
+        sys.exit(f"the next build is not fresh:\n{stderr[-3000:]}")
+    print("[RG] rg relinked, same results, next build fresh")
+
+
+if __name__ == "__main__":
+    main()
