@@ -13,7 +13,7 @@ use std::path::{Path, PathBuf};
 use run_make_support::rfs::{
     copy_dir_all, create_dir_all, read, read_to_string, remove_dir_all, write,
 };
-use run_make_support::{cwd, rustc};
+use run_make_support::{Rustc, cwd, rustc};
 
 include!("corpus.rs");
 
@@ -33,16 +33,24 @@ fn build_up(work: &Path, flags: &[&str]) -> String {
     build_up_into(work, work, flags)
 }
 
-/// `build_up` with the outputs in `out`.
-fn build_up_into(work: &Path, out: &Path, flags: &[&str]) -> String {
-    let result = rustc()
-        .input(work.join("up/src/lib.rs"))
-        .crate_name("up")
-        .crate_type("rlib")
+/// rustc on one of the test's crates, writing to `out`, against the headers in `work`.
+fn compile(work: &Path, out: &Path, source: &str, name: &str, crate_type: &str) -> Rustc {
+    let mut cmd = rustc();
+    cmd.input(work.join(source))
+        .crate_name(name)
+        .crate_type(crate_type)
         .edition("2024")
         .out_dir(out)
+        .library_search_path(work)
+        .arg("-Awarnings");
+    cmd
+}
+
+/// `build_up` with the outputs in `out`.
+fn build_up_into(work: &Path, out: &Path, flags: &[&str]) -> String {
+    let result = compile(work, out, "up/src/lib.rs", "up", "rlib")
         .emit("metadata,link")
-        .args(["-Zemit-header", "-Zconsume-headers", "-Awarnings"])
+        .args(["-Zemit-header", "-Zconsume-headers"])
         .args(LIBRARY_FLAGS)
         .args(flags)
         .json("artifacts")
@@ -79,33 +87,25 @@ fn incremental_hash(work: &Path, flags: &[&str]) -> String {
 }
 
 fn build_mid(work: &Path, flags: &[&str]) {
-    rustc()
-        .input(work.join("mid.rs"))
-        .crate_name("mid")
-        .crate_type("rlib")
-        .edition("2024")
-        .out_dir(work)
+    build_mid_with(work, flags, LIBRARY_FLAGS);
+}
+
+fn build_mid_with(work: &Path, flags: &[&str], library_flags: &[&str]) {
+    compile(work, work, "mid.rs", "mid", "rlib")
         .emit("metadata,link")
-        .args(["-Zemit-header", "-Zconsume-headers", "-Awarnings"])
-        .args(LIBRARY_FLAGS)
+        .args(["-Zemit-header", "-Zconsume-headers"])
+        .args(library_flags)
         .args(flags)
         .extern_("up", work.join("libup.rmeta"))
-        .library_search_path(work)
         .run();
 }
 
 fn compile_app(work: &Path, flags: &[&str]) {
-    rustc()
-        .input(work.join("app.rs"))
-        .crate_name("app")
-        .crate_type("bin")
-        .edition("2024")
-        .out_dir(work)
-        .args(["-Zconsume-headers", "-Zno-link", "-Awarnings"])
+    compile(work, work, "app.rs", "app", "bin")
+        .args(["-Zconsume-headers", "-Zno-link"])
         .args(flags)
         .extern_("up", work.join("libup.rmeta"))
         .extern_("mid", work.join("libmid.rmeta"))
-        .library_search_path(work)
         .run();
 }
 
@@ -149,18 +149,7 @@ fn fallback(work: &Path, sources: &Path) {
     let interface_hash = build_up(work, flags);
     build_mid(work, flags);
     assert_eq!(recorded_for_up(work), interface_hash);
-    rustc()
-        .input(work.join("mid.rs"))
-        .crate_name("mid")
-        .crate_type("rlib")
-        .edition("2024")
-        .out_dir(work)
-        .emit("metadata,link")
-        .args(["-Zemit-header", "-Zconsume-headers", "-Awarnings", "-Cembed-bitcode=yes"])
-        .args(flags)
-        .extern_("up", work.join("libup.rmeta"))
-        .library_search_path(work)
-        .run();
+    build_mid_with(work, flags, &["-Cembed-bitcode=yes"]);
     let crate_hash = rustc().input(work.join("libup.rmeta")).arg("-Zls=root").run().stdout_utf8();
     let crate_hash = crate_hash.lines().find_map(|l| l.strip_prefix("hash ")).unwrap();
     assert_eq!(recorded_for_up(work), crate_hash.split(' ').next().unwrap());
