@@ -3,8 +3,9 @@
 // Bad input around headers gets a clear error naming the crate and the file, never an ICE, and
 // loses nothing already built: corrupt, truncated and foreign headers, a header given without
 // `-Z consume-headers`, a missing, mismatched or unreadable rlib at the link step (an rlib
-// rebuilt with the same interface links), an `.rlink` compiled against headers linked without
-// the flag, a truncated `.rlink`.
+// rebuilt with the same interface links), a library compiled against another interface
+// (E0460, noting the change), an `.rlink` compiled against headers linked without the flag, a
+// truncated `.rlink`.
 
 use run_make_support::rfs::{copy, read, remove_file, rename, write};
 use run_make_support::{CompletedProcess, bin_name, run, run_in_tmpdir, rustc};
@@ -126,6 +127,31 @@ fn main() {
         .assert_stderr_contains("libdep.rmeta`")
         .assert_stderr_contains("libdep.rlib` has crate hash")
         .assert_stderr_contains("and interface hash");
+        no_ice(&out);
+
+        // A library compiled against another interface of `dep`: loading its metadata is E0460,
+        // with a note that the interface changed.
+        build_dep(2);
+        rustc()
+            .input("mid.rs")
+            .crate_type("rlib")
+            .emit("metadata,link")
+            .extern_("dep", "libdep.rmeta")
+            .arg("-Zemit-header")
+            .arg("-Zconsume-headers")
+            .run();
+        build_dep(3);
+        let out = rustc()
+            .input("user.rs")
+            .extern_("mid", "libmid.rmeta")
+            .library_search_path(".")
+            .arg("-Zconsume-headers")
+            .arg("-Zno-link")
+            .run_fail();
+        out.assert_stderr_contains(
+            "found possibly newer version of crate `dep` which `mid` depends on",
+        )
+        .assert_stderr_contains("the interface of `dep` changed");
         no_ice(&out);
 
         // An rlib that is not an archive.

@@ -1,0 +1,3 @@
+fn main() {
+    println!("{}", mid::via(5));
+}
