@@ -21,7 +21,8 @@ fn corpus_dir() -> PathBuf {
 
 fn manifest(name: &str, deps: &str) -> String {
     format!(
-        "[package]\nname = \"{name}\"\nversion = \"0.1.0\"\nedition = \"2024\"\n\n[dependencies]\n{deps}"
+        "[package]\nname = \"{name}\"\nversion = \"0.1.0\"\nedition = \"2024\"\n\n\
+         [dependencies]\n{deps}"
     )
 }
 
@@ -105,7 +106,8 @@ fn main() {
             let expected: &[&str] = if unchanged { &["up"] } else { &["app", "mid", "up"] };
             if compiled != expected || relinked != unchanged {
                 failures.push(format!(
-                    "{profile}/{}: compiled {compiled:?}, relinked {relinked}; expected {expected:?}",
+                    "{profile}/{}: compiled {compiled:?}, relinked {relinked}; \
+                     expected {expected:?}",
                     edit.name
                 ));
             }

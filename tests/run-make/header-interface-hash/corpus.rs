@@ -91,4 +91,3 @@ fn apply(edit: &Edit, up: &Path) {
         write(&path, text.replacen(&hunk.before, &hunk.after, 1));
     }
 }
-
