@@ -21,7 +21,8 @@ VARIANTS = {"stock": [], "headers": ["-Zheader-pipelining"]}
 
 
 def build(ws: Path, variant: str, release: bool) -> tuple[float, list[str], list[str]]:
-    env = {**os.environ, "CARGO_TARGET_DIR": str(ws / f"target-{variant}")}
+    # Outside the package: files under a package's root count as its sources for cargo.
+    env = {**os.environ, "CARGO_TARGET_DIR": str(ws.parent / f"{ws.name}-target-{variant}")}
     cmd = ["cargo", "+headers", "build", "-v", *VARIANTS[variant]] + (["--release"] if release else [])
     start = time.monotonic()
     out = subprocess.run(cmd, cwd=ws, env=env, capture_output=True, text=True)
