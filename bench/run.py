@@ -164,6 +164,7 @@ def main() -> int:
     for name in names:
         print(f"[BENCH] {name}{' (quick)' if args.quick else ''}", flush=True)
         part = results / f".{today}-{name}.part.md"
+        part.unlink(missing_ok=True)  # left by an interrupted run: its rows are not this run's
         for command in WORKLOADS[name](args.quick, part):
             subprocess.run(command, check=True)
         sections.append(f"## {name}\n\n{part.read_text()}")
