@@ -160,12 +160,18 @@ pub fn cutoff_edge(build_runner: &BuildRunner<'_, '_>, parent: &Unit, dep: &Unit
 
 /// Where a library unit keeps the interface hash of its header.
 pub fn interface_hash_file(build_runner: &BuildRunner<'_, '_>, unit: &Unit) -> PathBuf {
-    build_runner.files().fingerprint_dir(unit).join("interface-hash")
+    build_runner
+        .files()
+        .fingerprint_dir(unit)
+        .join("interface-hash")
 }
 
 /// Where a unit keeps the interface hashes of the headers it was compiled against.
 pub fn recorded_interfaces_file(build_runner: &BuildRunner<'_, '_>, unit: &Unit) -> PathBuf {
-    build_runner.files().fingerprint_dir(unit).join("dep-interfaces")
+    build_runner
+        .files()
+        .fingerprint_dir(unit)
+        .join("dep-interfaces")
 }
 
 /// The interface hash in `file`, if any.
