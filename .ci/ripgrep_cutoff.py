@@ -12,6 +12,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "bench"))
+import rebuild  # noqa: E402
 import ripgrep_workspace  # noqa: E402
 import run as bench_run  # noqa: E402
 
@@ -23,13 +24,7 @@ def cargo(ws, *args):
                          capture_output=True, text=True)
     if out.returncode:
         sys.exit(f"cargo {' '.join(args)} failed:\n{out.stderr[-4000:]}")
-    compiled = sorted(
-        line.split("--crate-name ")[1].split(" ")[0]
-        for line in out.stderr.splitlines()
-        if line.strip().startswith("Running `") and "--crate-name " in line
-        and "-Z link-only" not in line and "build_script_build" not in line
-    )
-    return compiled, out.stderr
+    return rebuild.what_ran(out.stderr)[0], out.stderr
 
 
 def rg(ws):

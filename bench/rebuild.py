@@ -29,8 +29,14 @@ def build(ws: Path, variant: str, release: bool) -> tuple[float, list[str], list
     elapsed = time.monotonic() - start
     if out.returncode:
         sys.exit(f"{' '.join(cmd)} failed:\n{out.stderr[-3000:]}")
+    compiled, relinked = what_ran(out.stderr)
+    return elapsed, compiled, relinked
+
+
+def what_ran(stderr: str) -> tuple[list[str], list[str]]:
+    """From `cargo build -v`: the crates rustc compiled (sorted), and the packages it relinked."""
     compiled, relinked = [], []
-    for line in out.stderr.splitlines():
+    for line in stderr.splitlines():
         line = line.strip()
         if line.startswith("Running `") and "--crate-name " in line and "-Z link-only" not in line:
             name = line.split("--crate-name ")[1].split(" ")[0]
@@ -38,7 +44,7 @@ def build(ws: Path, variant: str, release: bool) -> tuple[float, list[str], list
                 compiled.append(name)
         if line.startswith("Relinking "):
             relinked.append(line.split(" ")[1])
-    return elapsed, sorted(compiled), relinked
+    return sorted(compiled), relinked
 
 
 def main() -> int:
