@@ -1,58 +1,151 @@
 #!/usr/bin/env python3
-"""Clean-build wall time of a cargo project, stock pipelining against -Z header-pipelining.
+"""Clean builds of a cargo project: stock pipelining against -Z header-pipelining, plus a
+simulation of the same build on other core counts.
 
-Both variants use the `+headers` toolchain. Runs alternate between the variants (the first pair
-is a warm-up), each from `cargo clean`, offline; the report gives medians and the ratio
-stock/headers.
+Variants: `stock` and `headers` use the `+headers` toolchain (flags off, and
+`-Z header-pipelining`); `rustup` (with `--reference`) is rustup's stock 1.95.0, a reference line
+for what the flags-off toolchain costs. Each variant has its own target directory (outside the
+project); runs alternate the variants' order, each from `cargo clean`, offline, after a warm-up
+round, with `--timings`. Per variant: median wall time, CPU time (user + system of every process)
+and peak memory (the largest sampled sum of the resident sets of cargo and its children).
 
-Usage: bench/clean_build.py PROJECT_DIR [--runs N] [--release] [--out FILE] [-- CARGO_ARGS...]
+Then `simulate.py` replays the last run of each variant with the command's `--unit-graph`: the
+stock run checks the simulated stock schedule against what was measured, the headers run the
+simulated headers schedule, and the headers run's durations give the figures for 1 to 64 cores.
+
+Usage: bench/clean_build.py PROJECT [--runs N] [--warmup N] [--release] [--test] [--reference] [--label TEXT]
+       [--out REPORT.md] [--json OUT.json] [-- CARGO_ARGS...]
 """
 
 import argparse
+import json
+import os
+import shutil
 import statistics
+import subprocess
 import sys
 from pathlib import Path
 
-from timing import cargo
+import simulate
+from timing import run
 
-VARIANTS = {"stock": [], "headers": ["-Zheader-pipelining"]}
+VARIANTS = {
+    "stock": ("+headers", []),
+    "headers": ("+headers", ["-Zheader-pipelining"]),
+    "rustup": ("+1.95.0", []),
+}
+CORES = [1, 2, 4, 8, 16, 64]
+
+
+def target_dir(project: Path, variant: str) -> Path:
+    # Outside the project: files under a package's root count as its sources for cargo.
+    return project.parent / f"{project.name}-target-{variant}"
+
+
+def command(args, variant: str) -> list[str]:
+    toolchain, flags = VARIANTS[variant]
+    what = ["test", "--no-run"] if args.test else ["build"]
+    return ["cargo", toolchain, *what, "--offline", *(["--release"] if args.release else []),
+            "--timings", *flags, *args.cargo_args]
 
 
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("project", type=Path)
     ap.add_argument("--runs", type=int, default=3)
+    ap.add_argument("--warmup", type=int, default=1, help="rounds run first and not counted")
     ap.add_argument("--release", action="store_true")
+    ap.add_argument("--test", action="store_true", help="`cargo test --no-run` instead of build")
+    ap.add_argument("--reference", action="store_true", help="also time rustup's stock 1.95.0")
+    ap.add_argument("--label")
     ap.add_argument("--out", type=Path)
+    ap.add_argument("--json", type=Path, help="append the figures (for the chart) to this file")
     ap.add_argument("cargo_args", nargs="*")
     args = ap.parse_args()
 
-    build = ["build", "--offline", *(["--release"] if args.release else []), *args.cargo_args]
-    times = {v: [] for v in VARIANTS}
-    for i in range(args.runs + 1):
-        for variant, flags in VARIANTS.items():
-            cargo(args.project, "clean", "--offline")
-            elapsed = cargo(args.project, *build, *flags)
-            if i > 0:
-                times[variant].append(elapsed)
-            print(f"[RUN] {variant} {'warm-up' if i == 0 else i}: {elapsed:.1f} s", flush=True)
-    stock, headers = (statistics.median(times[v]) for v in VARIANTS)
+    variants = ["stock", "headers"] + (["rustup"] if args.reference else [])
+    usage = {v: [] for v in variants}
+    timings = {}
+    for i in range(args.runs + args.warmup):
+        for variant in variants if i % 2 == 0 else list(reversed(variants)):
+            env = {**os.environ, "CARGO_TARGET_DIR": str(target_dir(args.project, variant))}
+            shutil.rmtree(target_dir(args.project, variant) / "cargo-timings", ignore_errors=True)
+            run(["cargo", VARIANTS[variant][0], "clean", "--offline"], args.project, env)
+            u = run(command(args, variant), args.project, env)
+            if i >= args.warmup:
+                usage[variant].append(u)
+            report = target_dir(args.project, variant) / "cargo-timings/cargo-timing.html"
+            timings[variant] = args.project.parent / f"{args.project.name}-timings-{variant}.html"
+            shutil.copy(report, timings[variant])
+            print(f"[RUN] {variant} {'warm-up' if i < args.warmup else i - args.warmup + 1}: {u.wall:.1f} s, cpu {u.cpu:.1f} s, "
+                  f"peak {u.peak_rss:.0f} MiB", flush=True)
+
+    med = {v: {m: statistics.median(getattr(u, m) for u in usage[v]) for m in ("wall", "cpu", "peak_rss")}
+           for v in variants}
     profile = "release" if args.release else "dev"
-    line = (
-        f"| {args.project.name} | `cargo build {' '.join(build[1:])}` ({profile}) | "
-        f"{stock:.1f} | {headers:.1f} | {stock / headers:.3f} |"
-    )
-    print(f"[MEASURE] stock {stock:.1f} s, headers {headers:.1f} s, stock/headers {stock / headers:.3f}")
+    what = "test --no-run" if args.test else "build"
+    label = args.label or args.project.name
+
+    graph = args.project.parent / f"{args.project.name}-unit-graph.json"
+    unit_graph = [a for a in command(args, "stock") if a != "--timings"]
+    out = subprocess.run(unit_graph + ["-Zunstable-options", "--unit-graph"], cwd=args.project,
+                         capture_output=True, text=True, check=True)
+    graph.write_text(out.stdout)
+
+    sim = {}
+    checks = {}
+    for variant, schedule in (("stock", "stock"), ("headers", "headers")):
+        units, split = simulate.load(timings[variant], graph)
+        first, last = simulate.measured_span(units)
+        simulated = first + simulate.simulate(units, schedule, 2)
+        checks[variant] = (simulated, last)
+        if variant == "headers":
+            if not split:
+                sys.exit(f"{timings[variant]}: the headers run has no separate link sections")
+            # Cargo's own start-up (before the first unit) is part of every figure.
+            for n in CORES:
+                sim[n] = {s: first + simulate.simulate(units, s, n)
+                          for s in ("none", "stock", "headers")}
+                sim[n]["bound"] = first + max(simulate.critical_path(units, "headers"),
+                                              simulate.total_work(units) / n)
+
+    s, h = med["stock"], med["headers"]
+    ref = f" {med['rustup']['wall']:.1f} |" if "rustup" in med else " - |"
+    raw = "; ".join(f"{v}: " + ", ".join(f"{u.wall:.1f}" for u in usage[v]) for v in variants)
+    row = (f"| {label} | `cargo {what}` {profile} | {s['wall']:.1f} | {h['wall']:.1f} | "
+           f"**{s['wall'] / h['wall']:.2f}** |{ref} {s['cpu']:.0f} / {h['cpu']:.0f} | "
+           f"{s['peak_rss']:.0f} / {h['peak_rss']:.0f} | "
+           + " / ".join(f"{100 * (checks[v][0] / checks[v][1] - 1):+.1f} %" for v in ("stock", "headers"))
+           + f" | <!-- {args.runs} interleaved runs; {raw} -->")
+    print(row)
+    sim_rows = [f"**{label}, `cargo {what}` {profile}** (simulated from the last headers run; "
+                f"the headers run measured {checks['headers'][1]:.1f} s, simulated "
+                f"{checks['headers'][0]:.1f} s; the stock run {checks['stock'][1]:.1f} s, simulated "
+                f"{checks['stock'][0]:.1f} s)\n",
+                "| cores | no pipelining | stock | headers | bound (headers) | stock/headers |",
+                "|---|---|---|---|---|---|"]
+    for n in CORES:
+        r = sim[n]
+        sim_rows.append(f"| {n} | {r['none']:.1f} | {r['stock']:.1f} | {r['headers']:.1f} | "
+                        f"{r['bound']:.1f} | {r['stock'] / r['headers']:.2f} |")
+    print("\n".join(sim_rows))
     if args.out:
-        raw = "; ".join(f"{v}: " + ", ".join(f"{t:.1f}" for t in ts) for v, ts in times.items())
         args.out.parent.mkdir(parents=True, exist_ok=True)
+        table = args.out.with_suffix(".sim.md")
         if not args.out.exists():
             args.out.write_text(
-                "| project | command (profile) | stock (median, s) | headers (median, s) "
-                "| stock/headers |\n|---|---|---|---|---|\n"
-            )
+                "| workload | command | stock (s) | headers (s) | stock/headers | rustup 1.95.0 (s) "
+                "| CPU s stock / headers | peak MiB stock / headers | simulated vs measured, "
+                "2 cores: stock / headers |\n|---|---|---|---|---|---|---|---|---|\n")
         with open(args.out, "a") as f:
-            f.write(line + f" <!-- {args.runs} interleaved runs; {raw} -->\n")
+            f.write(row + "\n")
+        with open(table, "a") as f:
+            f.write("\n".join(sim_rows) + "\n\n")
+    if args.json:
+        entries = json.loads(args.json.read_text()) if args.json.exists() else []
+        entries.append({"label": f"{label}, {what} {profile}", "measured": med,
+                        "checks": checks, "simulated": {str(k): v for k, v in sim.items()}})
+        args.json.write_text(json.dumps(entries, indent=1))
     return 0
 
 

@@ -1,36 +1,50 @@
+#!/usr/bin/env python3
 """Rebuild after an edit: stock cargo pipelining against -Z header-pipelining (with early cutoff).
 
 For one workspace and one edit (a text replacement in one file), each variant gets its own target
 directory and a first build; then each run applies the edit (or reverts it: runs alternate, so
-every run is an edit), waits for the mtime to move, and times `cargo +headers build -v`, variants
-interleaved. Reports the median wall time per variant, the ratio stock/headers, and which crates
-rustc compiled and which units only relinked.
+every run is an edit), waits for the mtime to move, and times `cargo +headers build -v --timings`,
+variants interleaved. Reports the median wall time per variant, the ratio stock/headers, which
+crates rustc compiled and which units only relinked, and the headers rebuild against its lower
+bound: a no-op `cargo build` (what cargo costs when nothing is to be done) plus, from the headers
+run's timings, the compiles of the crates rustc compiled, one after the other, and the longest
+relink.
 
     rebuild.py WORKSPACE FILE FIND REPLACE [--runs N] [--release] [--label TEXT] [--out REPORT.md]
+               [--json DATA.json]
 """
 
 import argparse
+import json
 import os
 import statistics
-import subprocess
 import sys
 import time
 from pathlib import Path
 
+import simulate
+from timing import run
+
 VARIANTS = {"stock": [], "headers": ["-Zheader-pipelining"]}
+HEADER = ("| workload: edit | profile | runs | stock (median) | headers (median) | stock/headers | "
+          "headers / lower bound | stock compiles | headers compiles |\n"
+          "|---|---|---|---|---|---|---|---|---|\n")
+
+
+def target_dir(ws: Path, variant: str) -> Path:
+    # Outside the package: files under a package's root count as its sources for cargo.
+    return ws.parent / f"{ws.name}-target-{variant}"
 
 
 def build(ws: Path, variant: str, release: bool) -> tuple[float, list[str], list[str]]:
-    # Outside the package: files under a package's root count as its sources for cargo.
-    env = {**os.environ, "CARGO_TARGET_DIR": str(ws.parent / f"{ws.name}-target-{variant}")}
-    cmd = ["cargo", "+headers", "build", "-v", *VARIANTS[variant]] + (["--release"] if release else [])
-    start = time.monotonic()
-    out = subprocess.run(cmd, cwd=ws, env=env, capture_output=True, text=True)
-    elapsed = time.monotonic() - start
-    if out.returncode:
-        sys.exit(f"{' '.join(cmd)} failed:\n{out.stderr[-3000:]}")
-    compiled, relinked = what_ran(out.stderr)
-    return elapsed, compiled, relinked
+    env = {**os.environ, "CARGO_TARGET_DIR": str(target_dir(ws, variant))}
+    cmd = ["cargo", "+headers", "build", "-v", "--timings", *VARIANTS[variant]]
+    try:
+        usage = run(cmd + (["--release"] if release else []), ws, env, capture=True)
+    except Exception as e:
+        sys.exit(f"{' '.join(cmd)} failed:\n{getattr(e, 'stderr', '')[-3000:]}")
+    compiled, relinked = what_ran(usage.stderr)
+    return usage.wall, compiled, relinked
 
 
 def what_ran(stderr: str) -> tuple[list[str], list[str]]:
@@ -47,6 +61,63 @@ def what_ran(stderr: str) -> tuple[list[str], list[str]]:
     return sorted(compiled), relinked
 
 
+def lower_bound(ws: Path) -> float:
+    """The last headers run's compiles, serially, plus its longest link (from its --timings)."""
+    units = simulate.load_timings(target_dir(ws, "headers") / "cargo-timings/cargo-timing.html")
+    compiles, links = 0.0, [0.0]
+    for u in units:
+        sections = {name: s["end"] - s["start"] for name, s in (u.get("sections") or [])}
+        links.append(sections.get("link", 0.0))
+        if "cutoff" not in sections:
+            compiles += u["duration"] - sections.get("link-wait", 0.0) - sections.get("link", 0.0)
+    return compiles + max(links)
+
+
+def measure(ws: Path, apply, revert, runs: int, release: bool):
+    """Times `runs` rebuilds per variant, alternately after apply() and revert()."""
+    times = {v: [] for v in VARIANTS}
+    crates, bounds = {}, []
+    for v in VARIANTS:
+        build(ws, v, release)
+    # What cargo itself costs when nothing is to be done: part of every rebuild's lower bound.
+    noop = statistics.median(build(ws, "headers", release)[0] for _ in range(3))
+    try:
+        for i in range(runs):
+            time.sleep(1.1)  # let the edited file's mtime move past the last build's
+            apply() if i % 2 == 0 else revert()
+            for v in list(VARIANTS) if i % 2 == 0 else list(reversed(VARIANTS)):
+                elapsed, compiled, relinked = build(ws, v, release)
+                times[v].append(elapsed)
+                crates[v] = (compiled, relinked)
+                if v == "headers":
+                    bounds.append(noop + lower_bound(ws))
+                print(f"[RUN] {i + 1} {v}: {elapsed:.2f} s, compiled {compiled}, relinked {relinked}",
+                      flush=True)
+    finally:
+        revert()
+    med = {v: statistics.median(t) for v, t in times.items()}
+    return med, crates, statistics.median(bounds)
+
+
+def row(label: str, release: bool, runs: int, med, crates, bound: float) -> str:
+    return (f"| {label} | {'release' if release else 'dev'} | {runs} | {med['stock']:.2f} s | "
+            f"{med['headers']:.2f} s | **{med['stock'] / med['headers']:.2f}** | "
+            f"{med['headers'] / bound:.2f} ({bound:.2f} s) | {', '.join(crates['stock'][0])} | "
+            f"{', '.join(crates['headers'][0]) or '-'}; relinked "
+            f"{', '.join(crates['headers'][1]) or '-'} |")
+
+
+def append(out: Path | None, line: str, data: Path | None = None, entry: dict | None = None) -> None:
+    print(line)
+    if out:
+        new = not out.exists()
+        with out.open("a") as f:
+            f.write((HEADER if new else "") + line + "\n")
+    if data and entry:
+        entries = json.loads(data.read_text()) if data.exists() else []
+        data.write_text(json.dumps(entries + [entry], indent=1))
+
+
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("workspace", type=Path)
@@ -57,45 +128,19 @@ def main() -> int:
     ap.add_argument("--release", action="store_true")
     ap.add_argument("--label", default=None)
     ap.add_argument("--out", type=Path)
+    ap.add_argument("--json", type=Path, help="append the ratio (for the chart) to this file")
     args = ap.parse_args()
     path = args.workspace / args.file
     original = path.read_text()
     if original.count(args.find) != 1:
         sys.exit(f"{args.find!r} must occur once in {path}")
     edited = original.replace(args.find, args.replace)
-
-    times = {v: [] for v in VARIANTS}
-    crates = {}
-    try:
-        for v in VARIANTS:
-            build(args.workspace, v, args.release)
-        for run in range(args.runs):
-            time.sleep(1.1)
-            path.write_text(edited if run % 2 == 0 else original)
-            order = list(VARIANTS) if run % 2 == 0 else list(reversed(VARIANTS))
-            for v in order:
-                elapsed, compiled, relinked = build(args.workspace, v, args.release)
-                times[v].append(elapsed)
-                crates[v] = (compiled, relinked)
-                print(f"run {run + 1} {v}: {elapsed:.2f}s compiled {compiled} relinked {relinked}", flush=True)
-    finally:
-        path.write_text(original)
-
-    med = {v: statistics.median(t) for v, t in times.items()}
+    med, crates, bound = measure(args.workspace, lambda: path.write_text(edited),
+                                 lambda: path.write_text(original), args.runs, args.release)
     label = args.label or f"{args.workspace.name}: {args.file}"
     profile = "release" if args.release else "dev"
-    row = (f"| {label} | {profile} | {args.runs} | {med['stock']:.2f} s | {med['headers']:.2f} s | "
-           f"{med['stock'] / med['headers']:.2f} | {', '.join(crates['stock'][0])} | "
-           f"{', '.join(crates['headers'][0])}; relinked {', '.join(crates['headers'][1]) or '-'} |")
-    print(row)
-    if args.out:
-        new = not args.out.exists()
-        with args.out.open("a") as f:
-            if new:
-                f.write("| workload: edit | profile | runs | stock (median) | headers (median) | "
-                        "stock/headers | stock compiles | headers compiles |\n"
-                        "|---|---|---|---|---|---|---|---|\n")
-            f.write(row + "\n")
+    append(args.out, row(label, args.release, args.runs, med, crates, bound), args.json,
+           {"label": f"rebuild {label}, {profile}", "ratio": med["stock"] / med["headers"]})
     return 0
 
 

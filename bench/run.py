@@ -3,24 +3,38 @@
 
 Usage: ./x.py bench [--quick] [WORKLOAD...]
 
-Workloads (all of them by default):
+Workloads (all of them by default), each stock cargo pipelining against -Z header-pipelining on
+the `+headers` toolchain, interleaved, with rustup's stock 1.95.0 as a reference line for clean
+builds:
+  synthetic         clean builds of generated workspaces (gen_workspace.py: a chain, a diamond, a
+                    fan-in, a library chain under a heavy binary; `cargo test --no-run` of a
+                    workspace with many test targets), dev and release, simulated on 1-64 cores
+  ripgrep-clean     ripgrep 14.1.1 (its published crate and Cargo.lock): clean `cargo build` dev
+                    and release, `cargo test --no-run`, simulated on 1-64 cores
+  gix-clean         gix 0.79.0 with its 54 gix-* crates as path dependencies under a small binary
+                    (gix_workspace.py): the same measures
+  corpus-rebuild    rebuild after each edit of the interface-hash edit corpus, applied to the low
+                    crate of a generated workspace (corpus_rebuild.py)
+  ripgrep-rebuild   rebuild of ripgrep with its grep crates as path dependencies after edits that
+                    keep the interface (rebuild.py), against the rebuild's lower bound
+  gix-rebuild       the same for gix, after a private-body edit in gix-date
   header-overhead   what -Z emit-header adds to compiling real crates (syn, regex-automata,
                     regex-syntax), interleaved runs with and without the flag
-  ripgrep-clean     clean `cargo build` of ripgrep 14.1.1 (its published crate and Cargo.lock),
-                    stock pipelining against -Z header-pipelining, interleaved
-  synthetic         clean builds of generated workspaces (bench/gen_workspace.py: a codegen-heavy
-                    library chain under a heavy binary, a fan-in of libraries), dev and release
 
---quick runs fewer repetitions, for a check that the benchmarks work, not for figures.
+--quick runs one round per measure, dev only, without warm-up: it checks that the benchmarks work
+(in about 25 minutes on two cores); its figures are not for comparison.
 """
 
 import argparse
 import datetime
+import json
 import os
 import platform
 import subprocess
 import sys
 from pathlib import Path
+
+import chart as chart_module
 
 ROOT = Path(__file__).resolve().parent.parent
 BENCH = ROOT / "bench"
@@ -84,61 +98,105 @@ def ripgrep_source() -> Path:
     return project
 
 
-def synthetic(quick: bool, out: Path) -> list[list[str]]:
-    cache = Path(os.environ.get("RUST_HEADERS_CACHE", Path.home() / ".cache/rust-headers"))
+def cache() -> Path:
+    return Path(os.environ.get("RUST_HEADERS_CACHE", Path.home() / ".cache/rust-headers"))
+
+
+def clean(project: Path, label: str, quick: bool, out: Path, data: Path, *extra: str) -> list[str]:
+    runs = ["--runs", "1", "--warmup", "0"] if quick else ["--runs", "3"]
+    return [sys.executable, str(BENCH / "clean_build.py"), str(project), *runs, "--reference",
+            "--label", label, "--out", str(out), "--json", str(data), *extra]
+
+
+def synthetic(quick: bool, out: Path, data: Path) -> list[list[str]]:
     commands = []
-    for shape, libs in (("heavy-bin", 2), ("fan-in", 4)):
-        root = cache / "bench/synthetic" / shape
-        gen = [sys.executable, str(BENCH / "gen_workspace.py"), shape, str(root)]
-        commands.append(gen + ["--libs", str(libs), "--fns", "600"])
-        for profile in ([], ["--release"]):
-            runs = ["--runs", "1" if quick else "3"]
-            commands.append([sys.executable, str(BENCH / "clean_build.py"), str(root), *runs,
-                             *profile, "--out", str(out)])
+    for shape, libs, fns, what in (("chain", 6, 300, "build"), ("diamond", 4, 600, "build"),
+                                   ("fan-in", 4, 600, "build"), ("heavy-bin", 2, 600, "build"),
+                                   ("tests", 4, 600, "test")):
+        root = cache() / "bench/synthetic" / shape
+        commands.append([sys.executable, str(BENCH / "gen_workspace.py"), shape, str(root),
+                         "--libs", str(libs), "--fns", str(fns), "--tests", "6"])
+        for profile in ([], ["--release"]) if not quick and what == "build" else ([],):
+            test = ["--test"] if what == "test" else []
+            commands.append(clean(root, shape, quick, out, data, *profile, *test))
     return commands
 
 
-def ripgrep_rebuild(quick: bool, out: Path) -> list[list[str]]:
-    """Rebuilds of ripgrep with its grep crates as path dependencies, after edits that keep the
-    interface: a trait impl's body in grep-matcher and a private function in grep-searcher."""
-    cache = Path(os.environ.get("RUST_HEADERS_CACHE", Path.home() / ".cache/rust-headers"))
+def real_clean(project: Path, label: str, quick: bool, out: Path, data: Path,
+               tests_in_quick: bool = True) -> list[list[str]]:
+    commands = [clean(project, label, quick, out, data)]
+    if tests_in_quick or not quick:
+        commands.append(clean(project, label, quick, out, data, "--test"))
+    if not quick:
+        commands.append(clean(project, label, quick, out, data, "--release"))
+    return commands
+
+
+def gix_workspace() -> Path:
+    ws = cache() / "bench/gix-ws"
+    if not (ws / "crates/gix").exists():
+        subprocess.run([sys.executable, str(BENCH / "gix_workspace.py"), str(ws)], check=True)
+    return ws
+
+
+def ripgrep_workspace() -> Path:
     ripgrep_source()
-    ws = cache / "bench/ripgrep-ws"
-    make = [sys.executable, str(BENCH / "ripgrep_workspace.py"), str(ws)]
+    ws = cache() / "bench/ripgrep-ws"
+    subprocess.run([sys.executable, str(BENCH / "ripgrep_workspace.py"), str(ws)], check=True,
+                   stdout=subprocess.DEVNULL)
+    return ws
+
+
+def rebuilds(ws: Path, name: str, edits, quick: bool, out: Path, data: Path) -> list[list[str]]:
     runs = ["--runs", "2" if quick else "4"]
-    edits = [
-        ("grep-matcher: BitSet's Debug body", "crates/grep-matcher/src/lib.rs",
-         "fmtd.entry(&b);", "fmtd.entry(&(b ^ 0));"),
-        ("grep-searcher: private replace_bytes body", "crates/grep-searcher/src/line_buffer.rs",
-         "    bytes[first_pos] = replacement;\n", "    bytes[first_pos] = replacement ^ 0;\n"),
-    ]
-    commands = [make]
+    commands = []
     for profile in ([], ["--release"]) if not quick else ([],):
         for label, file, find, replace in edits:
-            commands.append([sys.executable, str(BENCH / "rebuild.py"), str(ws), file, find, replace,
-                             *runs, *profile, "--label", label, "--out", str(out)])
+            commands.append([sys.executable, str(BENCH / "rebuild.py"), str(ws), file, find,
+                             replace, *runs, *profile, "--label", f"{name}: {label}",
+                             "--out", str(out), "--json", str(data)])
     return commands
+
+
+# Edits that keep the interface, in a low crate of each real workspace.
+RIPGREP_EDITS = [
+    ("grep-matcher, BitSet's Debug body", "crates/grep-matcher/src/lib.rs",
+     "fmtd.entry(&b);", "fmtd.entry(&(b ^ 0));"),
+    ("grep-searcher, private replace_bytes body", "crates/grep-searcher/src/line_buffer.rs",
+     "    bytes[first_pos] = replacement;\n", "    bytes[first_pos] = replacement ^ 0;\n"),
+]
+GIX_EDITS = [
+    ("gix-date, private parse_flexible_offset body", "crates/gix-date/src/parse/git.rs",
+     '    if offset == "Z" {\n', '    if offset == "Z" || offset == "z" {\n'),
+]
+
+
+def corpus_rebuild(quick: bool, out: Path, data: Path) -> list[list[str]]:
+    ws = cache() / "bench/synthetic/corpus"
+    runs = ["--runs", "1" if quick else "2"]
+    return [[sys.executable, str(BENCH / "corpus_rebuild.py"), str(ws), *runs, *profile,
+             "--out", str(out), "--json", str(data)]
+            for profile in (([], ["--release"]) if not quick else ([],))]
 
 
 WORKLOADS = {
     "synthetic": synthetic,
-    "header-overhead": lambda quick, out: [[
+    "ripgrep-clean": lambda quick, out, data: real_clean(ripgrep_source(), "ripgrep", quick, out,
+                                                         data),
+    "gix-clean": lambda quick, out, data: real_clean(gix_workspace(), "gix", quick, out, data,
+                                                     tests_in_quick=False),
+    "corpus-rebuild": corpus_rebuild,
+    "ripgrep-rebuild": lambda quick, out, data: rebuilds(ripgrep_workspace(), "ripgrep",
+                                                         RIPGREP_EDITS, quick, out, data),
+    "gix-rebuild": lambda quick, out, data: rebuilds(gix_workspace(), "gix", GIX_EDITS, quick,
+                                                     out, data),
+    "header-overhead": lambda quick, out, data: [[
         sys.executable,
         str(BENCH / "header_overhead.py"),
         "--runs",
         "2" if quick else "3",
         "--profile",
         "dev",
-        "--out",
-        str(out),
-    ]],
-    "ripgrep-rebuild": ripgrep_rebuild,
-    "ripgrep-clean": lambda quick, out: [[
-        sys.executable,
-        str(BENCH / "clean_build.py"),
-        str(ripgrep_source()),
-        "--runs",
-        "1" if quick else "3",
         "--out",
         str(out),
     ]],
@@ -160,18 +218,33 @@ def main() -> int:
     today = datetime.date.today().isoformat()
     results = BENCH / "results"
     results.mkdir(exist_ok=True)
+    suffix = "-quick" if args.quick else ""
+    report = results / f"{today}-{'-'.join(names)}{suffix}.md"
+    data = results / f".{today}-data.json"
+    data.unlink(missing_ok=True)  # left by an interrupted run: its figures are not this run's
     sections = []
     for name in names:
         print(f"[BENCH] {name}{' (quick)' if args.quick else ''}", flush=True)
         part = results / f".{today}-{name}.part.md"
-        part.unlink(missing_ok=True)  # left by an interrupted run: its rows are not this run's
-        for command in WORKLOADS[name](args.quick, part):
+        simulated = part.with_suffix(".sim.md")
+        for stale in (part, simulated):
+            stale.unlink(missing_ok=True)
+        for command in WORKLOADS[name](args.quick, part, data):
             subprocess.run(command, check=True)
-        sections.append(f"## {name}\n\n{part.read_text()}")
+        section = f"## {name}\n\n{part.read_text()}"
+        if simulated.exists():
+            section += f"\n### Simulated schedules\n\n{simulated.read_text()}"
+            simulated.unlink()
+        sections.append(section)
         part.unlink()
 
-    suffix = "-quick" if args.quick else ""
-    report = results / f"{today}-{'-'.join(names)}{suffix}.md"
+    chart = ""
+    if data.exists():
+        svg = report.with_suffix(".svg")
+        svg.write_text(chart_module.render(chart_entries(json.loads(data.read_text())),
+                                           f"stock/headers, {today}{suffix}"))
+        chart = f"![stock/headers per measurement]({svg.name})\n\n"
+        data.unlink()
     header = (
         f"# Benchmarks, {today}\n\n"
         f"- machine: {machine()}\n"
@@ -179,9 +252,24 @@ def main() -> int:
         f"- toolchain: {toolchain()}\n"
         f"- commit: {commit()}\n\n"
     )
-    report.write_text(header + "\n".join(sections))
+    report.write_text(header + chart + "\n".join(sections))
     print(f"[REPORT] {report.relative_to(ROOT)}")
     return 0
+
+
+def chart_entries(data: list[dict]) -> list[dict]:
+    """The chart's rows from the figures the workloads wrote."""
+    entries = []
+    for d in data:
+        if "measured" in d:  # a clean build
+            m, sim = d["measured"], d["simulated"]
+            entries.append({"label": d["label"],
+                            "ratio": m["stock"]["wall"] / m["headers"]["wall"],
+                            "sim2": sim["2"]["stock"] / sim["2"]["headers"],
+                            "sim16": sim["16"]["stock"] / sim["16"]["headers"]})
+        else:
+            entries.append(d)
+    return entries
 
 
 if __name__ == "__main__":
