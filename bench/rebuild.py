@@ -89,22 +89,23 @@ def measure(ws: Path, apply, revert, runs: int, release: bool):
                 elapsed, compiled, relinked = build(ws, v, release)
                 times[v].append(elapsed)
                 crates[v] = (compiled, relinked)
-                if v == "headers":
+                if v == "headers" and relinked:
                     bounds.append(noop + lower_bound(ws))
                 print(f"[RUN] {i + 1} {v}: {elapsed:.2f} s, compiled {compiled}, relinked {relinked}",
                       flush=True)
     finally:
         revert()
     med = {v: statistics.median(t) for v, t in times.items()}
-    return med, crates, statistics.median(bounds)
+    return med, crates, statistics.median(bounds) if bounds else None
 
 
-def row(label: str, release: bool, runs: int, med, crates, bound: float) -> str:
+def row(label: str, release: bool, runs: int, med, crates, bound: float | None) -> str:
+    """A report row; the lower bound applies to rebuilds that ended in relinks (early cutoff)."""
+    against_bound = f"{med['headers'] / bound:.2f} ({bound:.2f} s)" if bound else "-"
     return (f"| {label} | {'release' if release else 'dev'} | {runs} | {med['stock']:.2f} s | "
-            f"{med['headers']:.2f} s | **{med['stock'] / med['headers']:.2f}** | "
-            f"{med['headers'] / bound:.2f} ({bound:.2f} s) | {', '.join(crates['stock'][0])} | "
-            f"{', '.join(crates['headers'][0]) or '-'}; relinked "
-            f"{', '.join(crates['headers'][1]) or '-'} |")
+            f"{med['headers']:.2f} s | **{med['stock'] / med['headers']:.2f}** | {against_bound} | "
+            f"{', '.join(crates['stock'][0])} | {', '.join(crates['headers'][0]) or '-'}; "
+            f"relinked {', '.join(crates['headers'][1]) or '-'} |")
 
 
 def append(out: Path | None, line: str, data: Path | None = None, entry: dict | None = None) -> None:

@@ -159,11 +159,12 @@ fn bin_compiles_before_dependency_ends_and_links_after() {
     assert!(!log.contains("link foo dep_done=false"), "{log}");
     p.process(&p.bin("foo")).with_stdout_data("42\n").run();
 
-    let report =
-        fs::read_to_string(p.root().join("target/cargo-timings/cargo-timing.html")).unwrap();
+    // The timing report shows the wait for `dep`'s rlib and the link as sections of `foo`.
+    let foo = timed_unit(&p, "foo");
+    // (A zero-length "other" section may follow: cargo rounds the link's end.)
     assert!(
-        report.contains("link-wait"),
-        "the timing report has no link wait"
+        section_names(&foo).starts_with(&["frontend", "link-wait", "link"]),
+        "{foo}"
     );
 }
 
@@ -402,10 +403,7 @@ fn chain_project() -> Project {
             &manifest("app", "[dependencies]\nc = { path = \"c\" }"),
         )
         .file("src/main.rs", "fn main() { println!(\"{}\", c::value()); }")
-        .file(
-            "tests/t.rs",
-            "#[test] fn t() { assert!(c::value() > 30); }",
-        )
+        .file("tests/t.rs", "#[test] fn t() { assert!(c::value() > 30); }")
         .file("a/Cargo.toml", &manifest("a", ""))
         .file(
             "a/src/lib.rs",
@@ -426,7 +424,10 @@ fn chain_project() -> Project {
             "c/Cargo.toml",
             &manifest("c", "[dependencies]\nb = { path = \"../b\" }"),
         )
-        .file("c/src/lib.rs", "pub fn value() -> u32 {\n    b::twice(5) + 1\n}\n")
+        .file(
+            "c/src/lib.rs",
+            "pub fn value() -> u32 {\n    b::twice(5) + 1\n}\n",
+        )
         .build()
 }
 
@@ -440,7 +441,10 @@ fn build_and_watch(p: &Project, cmd: &str) -> (Vec<String>, Vec<String>, String)
         .unwrap();
     let stderr = String::from_utf8(out.stderr).unwrap();
     let (mut compiled, mut linked) = (Vec::new(), Vec::new());
-    for line in stderr.lines().filter(|l| l.trim_start().starts_with("Running `")) {
+    for line in stderr
+        .lines()
+        .filter(|l| l.trim_start().starts_with("Running `"))
+    {
         if line.contains("-Z link-only") {
             linked.push(line.split('/').last().unwrap_or("").to_string());
         } else if let Some(name) = line.split("--crate-name ").nth(1) {
@@ -460,6 +464,21 @@ fn said(stderr: &str, status: &str, why: &str) -> bool {
     stderr
         .lines()
         .any(|l| l.trim_start().starts_with(status) && l.ends_with(why))
+}
+
+/// The unit of package `name` in the last `--timings` report.
+fn timed_unit(p: &Project, name: &str) -> serde_json::Value {
+    let report =
+        fs::read_to_string(p.root().join("target/cargo-timings/cargo-timing.html")).unwrap();
+    let data = report.split("const UNIT_DATA = ").nth(1).unwrap();
+    let data = &data[..data.find(";\n").unwrap()];
+    let units: Vec<serde_json::Value> = serde_json::from_str(data).unwrap();
+    units.into_iter().find(|u| u["name"] == name).unwrap()
+}
+
+fn section_names(unit: &serde_json::Value) -> Vec<&str> {
+    let sections = unit["sections"].as_array().unwrap();
+    sections.iter().map(|s| s[0].as_str().unwrap()).collect()
 }
 
 fn edit(p: &Project, path: &str, from: &str, to: &str) {
@@ -482,9 +501,18 @@ fn private_body_edit_rebuilds_one_crate_and_relinks() {
     let (compiled, linked, stderr) = build_and_watch(&p, "build");
     assert_eq!(compiled, ["a"], "{stderr}");
     assert!(linked.iter().any(|l| l.starts_with("app-")), "{stderr}");
-    assert!(said(&stderr, "Relinking app ", "(interface of `c` unchanged)"), "{stderr}");
-    assert!(said(&stderr, "Fresh b ", "(interface of `a` unchanged)"), "{stderr}");
-    assert!(said(&stderr, "Fresh c ", "(interface of `b` unchanged)"), "{stderr}");
+    assert!(
+        said(&stderr, "Relinking app ", "(interface of `c` unchanged)"),
+        "{stderr}"
+    );
+    assert!(
+        said(&stderr, "Fresh b ", "(interface of `a` unchanged)"),
+        "{stderr}"
+    );
+    assert!(
+        said(&stderr, "Fresh c ", "(interface of `b` unchanged)"),
+        "{stderr}"
+    );
     p.process(&p.bin("app")).with_stdout_data("43\n").run();
 
     // Then everything is fresh.
@@ -514,22 +542,38 @@ fn interface_edits_rebuild_dependents_and_a_chain_stops_at_the_first_unchanged_h
     let (compiled, linked, stderr) = build_and_watch(&p, "build --timings");
     assert_eq!(compiled, ["b"], "{stderr}");
     assert!(linked.iter().any(|l| l.starts_with("app-")), "{stderr}");
-    assert!(said(&stderr, "Fresh c ", "(interface of `b` unchanged)"), "{stderr}");
+    assert!(
+        said(&stderr, "Fresh c ", "(interface of `b` unchanged)"),
+        "{stderr}"
+    );
     p.process(&p.bin("app")).with_stdout_data("33\n").run();
-    let report =
-        fs::read_to_string(p.root().join("target/cargo-timings/cargo-timing.html")).unwrap();
-    assert!(report.contains("cutoff"), "the timing report marks no cutoff");
+    // The timing report shows `app`'s relink: a unit with a cutoff and a link section.
+    let app = timed_unit(&p, "app");
+    let sections = section_names(&app);
+    assert!(
+        sections.contains(&"cutoff") && sections.contains(&"link"),
+        "{app}"
+    );
+    assert!(app["duration"].as_f64().unwrap() > 0.0, "{app}");
 
     // `pick` is generic, so its body is part of `a`'s interface: `b` compiles again, and so does
     // everything above it, whose metadata records `a`'s interface hash.
     edit(&p, "a/src/lib.rs", "if x > y { x }", "if x >= y { x }");
     let (compiled, _, stderr) = build_and_watch(&p, "build");
     assert_eq!(compiled, ["a", "app", "b", "c"], "{stderr}");
-    assert!(stderr.contains("the interface of a dependency's header changed"), "{stderr}");
+    assert!(
+        stderr.contains("the interface of a dependency's header changed"),
+        "{stderr}"
+    );
     p.process(&p.bin("app")).with_stdout_data("33\n").run();
 
     // `b::twice` made `#[inline]`: `b`'s interface changes, so `c` and `app` compile again.
-    edit(&p, "b/src/lib.rs", "pub fn twice", "#[inline]\npub fn twice");
+    edit(
+        &p,
+        "b/src/lib.rs",
+        "pub fn twice",
+        "#[inline]\npub fn twice",
+    );
     let (compiled, _, stderr) = build_and_watch(&p, "build");
     assert_eq!(compiled, ["app", "b", "c"], "{stderr}");
     p.process(&p.bin("app")).with_stdout_data("33\n").run();
