@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Runs the benchmarks and writes a dated report to bench/results/.
 
-Usage: ./x.py bench [--quick] [WORKLOAD...]
+Usage: ./x.py bench [--quick] [--rounds N] [WORKLOAD...]
 
 Workloads (all of them by default), each stock cargo pipelining against -Z header-pipelining on
 the `+headers` toolchain, interleaved, with rustup's stock 1.95.0 as a reference line for clean
@@ -102,8 +102,13 @@ def cache() -> Path:
     return Path(os.environ.get("RUST_HEADERS_CACHE", Path.home() / ".cache/rust-headers"))
 
 
+ROUNDS = None  # --rounds: clean builds' rounds, without warm-up
+
+
 def clean(project: Path, label: str, quick: bool, out: Path, data: Path, *extra: str) -> list[str]:
     runs = ["--runs", "1", "--warmup", "0"] if quick else ["--runs", "3"]
+    if ROUNDS:
+        runs = ["--runs", str(ROUNDS), "--warmup", "0"]
     return [sys.executable, str(BENCH / "clean_build.py"), str(project), *runs, "--reference",
             "--label", label, "--out", str(out), "--json", str(data), *extra]
 
@@ -208,8 +213,11 @@ def main() -> int:
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
     ap.add_argument("--quick", action="store_true")
+    ap.add_argument("--rounds", type=int, help="clean builds: this many rounds, no warm-up")
     ap.add_argument("workloads", nargs="*", metavar="WORKLOAD")
     args = ap.parse_args()
+    global ROUNDS
+    ROUNDS = args.rounds
     names = args.workloads or list(WORKLOADS)
     unknown = [n for n in names if n not in WORKLOADS]
     if unknown:
@@ -218,7 +226,7 @@ def main() -> int:
     today = datetime.date.today().isoformat()
     results = BENCH / "results"
     results.mkdir(exist_ok=True)
-    suffix = "-quick" if args.quick else ""
+    suffix = "-quick" if args.quick else f"-{args.rounds}-rounds" if args.rounds else ""
     report = results / f"{today}-{'-'.join(names)}{suffix}.md"
     data = results / f".{today}-data.json"
     data.unlink(missing_ok=True)  # left by an interrupted run: its figures are not this run's
