@@ -22,7 +22,7 @@ builds:
                     regex-syntax), interleaved runs with and without the flag
 
 --quick runs one round per measure, dev only, without warm-up: it checks that the benchmarks work
-(in about 25 minutes on two cores); its figures are not for comparison.
+(in about 20 minutes on two cores); its figures are not for comparison.
 """
 
 import argparse
@@ -224,6 +224,7 @@ def main() -> int:
         ap.error(f"unknown workload {', '.join(unknown)}; known: {', '.join(WORKLOADS)}")
 
     today = datetime.date.today().isoformat()
+    measured_commit = commit()  # the commit measured, not the one checked out when the run ends
     results = BENCH / "results"
     results.mkdir(exist_ok=True)
     suffix = "-quick" if args.quick else f"-{args.rounds}-rounds" if args.rounds else ""
@@ -258,7 +259,7 @@ def main() -> int:
         f"- machine: {machine()}\n"
         f"- upstream: rustc {pin()}\n"
         f"- toolchain: {toolchain()}\n"
-        f"- commit: {commit()}\n\n"
+        f"- commit: {measured_commit}\n\n"
     )
     report.write_text(header + chart + "\n".join(sections))
     print(f"[REPORT] {report.relative_to(ROOT)}")

@@ -21,6 +21,7 @@ use rustc_middle::ich::StableHashingContext;
 use rustc_middle::middle::privacy::Level;
 use rustc_middle::mir::visit::Visitor as _;
 use rustc_middle::ty::{TypeSuperVisitable, TypeVisitable, TypeVisitor};
+use rustc_span::{BytePos, SourceFile};
 
 use super::*;
 
@@ -470,21 +471,34 @@ fn hash_span_position(tcx: TyCtxt<'_>, hasher: &mut StableHasher, span: Span) {
         0u8.hash(hasher);
         return;
     }
-    let source_map = tcx.sess.source_map();
-    let file = source_map.lookup_source_file(data.lo);
+    let file = tcx.sess.source_map().lookup_source_file(data.lo);
     if !file.contains(data.hi) {
         1u8.hash(hasher);
         return;
     }
-    let lo = file.relative_position(data.lo);
-    let line = file.lookup_line(lo).unwrap_or(0);
-    let column = lo.0 - file.lines()[line].0;
-    let char_column = source_map.lookup_char_pos(data.lo).col.0;
+    let (line, column, char_column) = line_and_columns(&file, data.lo);
     (2u8, file.stable_id, line, column, char_column, data.hi.0 - data.lo.0).hash(hasher);
+}
+
+/// The 0-based line of `pos` in `file`, and its byte and character columns. The character
+/// column counts only the multibyte characters of that line: `SourceMap::lookup_char_pos` counts
+/// them from the start of the file, which is slow for every span of a large non-ASCII file.
+fn line_and_columns(file: &SourceFile, pos: BytePos) -> (usize, u32, u32) {
+    let pos = file.relative_position(pos);
+    let line = file.lookup_line(pos).unwrap_or(0);
+    let line_start = file.lines().get(line).copied().unwrap_or(pos);
+    let column = pos.0 - line_start.0;
+    let chars = &file.multibyte_chars;
+    let first = chars.partition_point(|c| c.pos < line_start);
+    let extra: u32 =
+        chars[first..].iter().take_while(|c| c.pos < pos).map(|c| u32::from(c.bytes) - 1).sum();
+    (line, column, column - extra)
 }
 
 /// Where a carried body or macro sits: its file, first line and column.
 fn hash_source_position(tcx: TyCtxt<'_>, hasher: &mut StableHasher, def_id: LocalDefId) {
-    let start = tcx.sess.source_map().lookup_char_pos(tcx.source_span(def_id).lo());
-    (start.file.stable_id, start.line, start.col.0).hash(hasher);
+    let lo = tcx.source_span(def_id).lo();
+    let file = tcx.sess.source_map().lookup_source_file(lo);
+    let (line, _, char_column) = line_and_columns(&file, lo);
+    (file.stable_id, line, char_column).hash(hasher);
 }
