@@ -28,7 +28,7 @@ import sys
 from pathlib import Path
 
 import simulate
-from timing import run
+from timing import run, target_dir
 
 VARIANTS = {
     "stock": ("+headers", []),
@@ -36,11 +36,6 @@ VARIANTS = {
     "rustup": ("+1.95.0", []),
 }
 CORES = [1, 2, 4, 8, 16, 64]
-
-
-def target_dir(project: Path, variant: str) -> Path:
-    # Outside the project: files under a package's root count as its sources for cargo.
-    return project.parent / f"{project.name}-target-{variant}"
 
 
 def command(args, variant: str) -> list[str]:
@@ -99,21 +94,11 @@ def main() -> int:
     runs = {v: simulate.load(timings[v], graph) for v in ("stock", "headers")}
     if not runs["headers"][1]:
         sys.exit(f"{timings['headers']}: the headers run has no separate link sections")
-    checks, sim = {}, {}
-    for variant in ("stock", "headers"):
-        units = runs[variant][0]
-        first, last = simulate.measured_span(units)
-        checks[variant] = (first + simulate.simulate(units, variant, 2), last)
-    stock_units, header_units = runs["stock"][0], runs["headers"][0]
+    checks = {v: simulate.check(runs[v][0], v, 2) for v in ("stock", "headers")}
     # Cargo's own start-up (before the first unit) is part of every figure.
-    first = simulate.measured_span(header_units)[0]
-    for n in CORES:
-        sim[n] = {"none": first + simulate.simulate(stock_units, "none", n),
-                  "stock": first + simulate.simulate(stock_units, "stock", n),
-                  "headers": first + simulate.simulate(header_units, "headers", n),
-                  "bound": first + max(simulate.critical_path(header_units, "headers"),
-                                       simulate.total_work(header_units) / n)}
-        sim[n]["bound"] = min(sim[n]["bound"], sim[n]["headers"])  # the same sum, rounded apart
+    first = simulate.measured_span(runs["headers"][0])[0]
+    sim = {n: {k: first + t for k, t in row.items()}
+           for n, row in simulate.figures(runs["stock"][0], runs["headers"][0], CORES).items()}
 
     s, h = med["stock"], med["headers"]
     ref = f" {med['rustup']['wall']:.1f} |" if "rustup" in med else " - |"

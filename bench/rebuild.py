@@ -23,17 +23,12 @@ import time
 from pathlib import Path
 
 import simulate
-from timing import run
+from timing import run, target_dir
 
 VARIANTS = {"stock": [], "headers": ["-Zheader-pipelining"]}
 HEADER = ("| workload: edit | profile | runs | stock (median) | headers (median) | stock/headers | "
           "headers / lower bound | stock compiles | headers compiles |\n"
           "|---|---|---|---|---|---|---|---|---|\n")
-
-
-def target_dir(ws: Path, variant: str) -> Path:
-    # Outside the package: files under a package's root count as its sources for cargo.
-    return ws.parent / f"{ws.name}-target-{variant}"
 
 
 def build(ws: Path, variant: str, release: bool) -> tuple[float, list[str], list[str]]:

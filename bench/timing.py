@@ -13,6 +13,12 @@ def cargo(project: Path, *args: str) -> float:
     return run(["cargo", "+headers", *args], cwd=project).wall
 
 
+def target_dir(project: Path, variant: str) -> Path:
+    """A variant's target directory, beside PROJECT: files under a package's root count as its
+    sources for cargo, so a target directory inside it would make every build dirty."""
+    return project.parent / f"{project.name}-target-{variant}"
+
+
 @dataclass
 class Usage:
     wall: float  # seconds
