@@ -11,7 +11,8 @@ with the most transitive dependents goes first):
 
   none      no pipelining: a unit starts when each dependency has finished
   stock     cargo's pipelining: a library starts once the `.rmeta` of each library it depends on
-            exists; a unit that links waits for each dependency to finish
+            exists; a unit that links waits for each dependency to finish, and for every rlib
+            it links (the indirect ones too)
   headers   -Z header-pipelining: as stock, and a unit that links compiles once its libraries'
             headers exist; its link is a separate job that starts when every rlib it links is
             finished (it holds no slot while waiting, as in cargo)
@@ -164,6 +165,10 @@ def jobs_for(units: list[Unit], schedule: str) -> list[Job]:
             else:
                 event = "done"
             compile_job.waits.append((d, event))
+        if u.requires_upstream_objects and not separate_link and schedule != "none":
+            # Cargo makes a unit that links wait for every rlib it links, not only for its
+            # direct dependencies, whose own compiles only waited for `.rmeta` files.
+            compile_job.waits += [(d, "done") for d in sorted(link_set(units, u))]
         jobs.append(compile_job)
         if separate_link:
             link = Job(u, "link", u.link)
