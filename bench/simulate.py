@@ -21,14 +21,16 @@ and reports, per core count, the makespan of each schedule and the lower bound o
 schedule: the longer of its critical path and its total work divided by the cores.
 
 Durations come from the run given. For the headers schedule the run must be a
-`-Z header-pipelining` run, whose report splits a linking unit's compile from its link; from a
-stock run only `none` and `stock` are simulated. A unit's measured time already contains the
+`-Z header-pipelining` run (`--headers`, or a report that has a separate link section): its
+report splits a linking unit's compile from its link, unless rustc linked the unit in its compile
+because the rlibs were finished (`-Z link-if-ready`); such a link is replayed as part of the
+compile. From a stock run only `none` and `stock` are simulated. A unit's measured time already contains the
 parallelism its rustc got on the measured machine (codegen threads); the other core counts assume
 it stays the same, so figures far from the measured core count are bounds on the schedule's
 structure, not predictions of wall time.
 
-Usage: bench/simulate.py TIMINGS.html UNIT_GRAPH.json [--cores 1,2,4,8,16,64] [--check JOBS]
-       [--measured SECONDS] [--json OUT.json]
+Usage: bench/simulate.py TIMINGS.html UNIT_GRAPH.json [--headers] [--cores 1,2,4,8,16,64]
+       [--check JOBS] [--measured SECONDS] [--json OUT.json]
 """
 
 import argparse
@@ -291,6 +293,8 @@ def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("timings", type=Path)
     ap.add_argument("unit_graph", type=Path)
+    ap.add_argument("--headers", action="store_true",
+                    help="the run used -Z header-pipelining (implied by a separate link section)")
     ap.add_argument("--cores", default="1,2,4,8,16,64")
     ap.add_argument("--check", type=int, metavar="JOBS",
                     help="the run's job count: compare the simulation of its schedule with it")
@@ -300,6 +304,7 @@ def main() -> int:
     args = ap.parse_args()
 
     units, split = load(args.timings, args.unit_graph)
+    split = split or args.headers
     schedules = ["none", "stock"] + (["headers"] if split else [])
     cores = [int(c) for c in args.cores.split(",")]
     first, last = measured_span(units)

@@ -114,6 +114,35 @@ pub fn verify_linked_headers(
     sess.dcx().abort_if_errors();
 }
 
+/// Whether every rlib about to be linked has been written by the same compilation as the header
+/// the local crate was compiled against, i.e. whether `-Z link-if-ready` can link now. An rlib
+/// that is missing, unreadable, or left from another compilation (even one with the same
+/// interface) is not ready; `-Z link-only` reports it when it is still wrong by then.
+pub fn linked_rlibs_ready(
+    sess: &Session,
+    metadata_loader: &dyn MetadataLoader,
+    linked: &[LinkedHeader],
+) -> bool {
+    let crate_hash = |flavor, path: &PathBuf, crate_name| {
+        let blob = get_metadata_section(
+            &sess.target,
+            flavor,
+            path,
+            metadata_loader,
+            sess.cfg_version,
+            Some(crate_name),
+        );
+        blob.ok().map(|blob| blob.get_header().hash)
+    };
+    linked.iter().all(|LinkedHeader { crate_name, header, rlib, .. }| {
+        // rustc renames a finished rlib into place, so one that exists is complete.
+        rlib.exists()
+            && crate_hash(CrateFlavor::Rmeta, header, *crate_name).is_some_and(|header_hash| {
+                crate_hash(CrateFlavor::Rlib, rlib, *crate_name) == Some(header_hash)
+            })
+    })
+}
+
 /// Whether the local crate's outputs record its dependencies' source files, checksums or text,
 /// which no interface hash covers: LLVM bitcode with debuginfo (embedded in a library, or
 /// emitted), DWARF 5 line tables, `-Z embed-source`. Such a crate records its dependencies'
@@ -143,6 +172,11 @@ pub fn check_header_options(tcx: TyCtxt<'_>) {
         if !tcx.crate_types().iter().any(|ty| matches!(ty, CrateType::Rlib | CrateType::Dylib)) {
             sess.dcx().emit_err(EmitHeaderNeedsLibrary);
         }
+    }
+    if opts.unstable_opts.link_if_ready
+        && !(opts.unstable_opts.no_link && opts.unstable_opts.consume_headers)
+    {
+        sess.dcx().emit_err(LinkIfReadyNeedsNoLink);
     }
     if opts.unstable_opts.consume_headers
         && opts.output_types.should_codegen()
@@ -206,6 +240,11 @@ struct EmitHeaderNeedsCodegen;
 #[diag("`-Z emit-header` needs an `rlib` or `dylib` crate type")]
 #[note("only library crates have a header that other crates compile against")]
 struct EmitHeaderNeedsLibrary;
+
+#[derive(Diagnostic)]
+#[diag("`-Z link-if-ready` needs `-Z no-link` and `-Z consume-headers`")]
+#[note("it decides whether a crate compiled against headers links at once or in its link step")]
+struct LinkIfReadyNeedsNoLink;
 
 #[derive(Diagnostic)]
 #[diag("`-Z consume-headers` cannot be combined with `-C lto={$lto}`")]

@@ -10,7 +10,8 @@ use std::path::{Path, PathBuf};
 use crate::prelude::*;
 use cargo_test_support::{Execs, Project, basic_manifest, project};
 
-/// The wrapper. It logs, for each compile against headers (`-Z no-link`) and each link
+/// The wrapper. It drops `-Z link-if-ready`, so that a unit compiled against headers always links
+/// in a step of its own. It logs, for each compile against headers (`-Z no-link`) and each link
 /// (`-Z link-only`), whether `dep` had ended; it holds `dep`'s end until a compile against
 /// headers has run (at most 60 s); with `KILL_CARGO_AT_LINK` set it kills cargo when a link starts;
 /// with `FAIL_DEP` set `dep` fails after it has written its header.
@@ -20,7 +21,11 @@ use std::process::Command;
 use std::time::{Duration, Instant};
 
 fn main() {
-    let args: Vec<String> = std::env::args().skip(1).collect();
+    let mut args: Vec<String> = std::env::args().skip(1).collect();
+    // These tests watch the link step: rustc must not link in the compile when `dep` is quick.
+    if let Some(i) = args.windows(2).position(|w| w[0] == "-Z" && w[1] == "link-if-ready") {
+        args.drain(i..i + 2);
+    }
     let markers = std::env::var("HEADER_TEST_MARKERS").unwrap();
     let markers = Path::new(&markers);
     let crate_name = args
@@ -166,6 +171,43 @@ fn bin_compiles_before_dependency_ends_and_links_after() {
         section_names(&foo).starts_with(&["frontend", "link-wait", "link"]),
         "{foo}"
     );
+}
+
+#[cargo_test(nightly, reason = "-Z header-pipelining is unstable")]
+fn bin_links_in_its_compile_when_the_rlibs_are_ready() {
+    let p = consumer_project("");
+    let cargo = |cmd: &str| {
+        let mut execs = p.cargo(&format!("{cmd} -Z header-pipelining -v"));
+        execs.masquerade_as_nightly_cargo(&["header-pipelining"]);
+        execs
+    };
+    // `dep` alone first: its rlib exists when `foo` has been compiled against its header.
+    cargo("build -p dep").run();
+    cargo("build --bin foo")
+        .with_stderr_contains("[FRESH] dep v0.1.0 ([ROOT]/foo/dep)")
+        .with_stderr_contains(
+            "[RUNNING] `[..]--crate-name foo [..]-Z consume-headers -Z no-link -Z link-if-ready [..]`",
+        )
+        .with_stderr_does_not_contain("[..]-Z link-only[..]")
+        .run();
+    p.process(&p.bin("foo")).with_stdout_data("42\n").run();
+
+    // Linked in the compile, `foo` is fresh afterwards.
+    cargo("build --bin foo")
+        .with_stderr_contains("[FRESH] foo v0.1.0 ([ROOT]/foo)")
+        .with_stderr_does_not_contain("[..]-Z link-only[..]")
+        .run();
+
+    // The objects and the `.rlink` stayed: after a private edit in `dep`, `foo` only relinks.
+    edit(&p, "dep/src/lib.rs", "21", "20");
+    cargo("build --bin foo")
+        .with_stderr_contains("[RUNNING] `[..]--crate-name dep [..]`")
+        .with_stderr_contains(
+            "[RUNNING] `[..]-Z link-only [ROOT]/foo/target/debug/deps/foo-[HASH].rlink`",
+        )
+        .with_stderr_does_not_contain("[RUNNING] `[..]--crate-name foo [..]-Z no-link[..]`")
+        .run();
+    p.process(&p.bin("foo")).with_stdout_data("40\n").run();
 }
 
 #[cargo_test(nightly, reason = "-Z header-pipelining is unstable")]
@@ -367,7 +409,7 @@ fn rustc_without_header_support_is_a_clear_error() {
         .env("RUSTC", fake.bin("fake-rustc"))
         .with_status(101)
         .with_stderr_contains(
-            "[ERROR] `-Z header-pipelining` needs a rustc with `-Z emit-header` and `-Z consume-headers`, and `[..]fake-rustc[..]` has neither",
+            "[ERROR] `-Z header-pipelining` needs a rustc with `-Z emit-header`, `-Z consume-headers` and `-Z link-if-ready`, and `[..]fake-rustc[..]` does not have them",
         )
         .run();
 }

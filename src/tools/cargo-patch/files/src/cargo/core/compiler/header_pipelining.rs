@@ -11,7 +11,10 @@
 //! * its link, `rustc -Z link-only -Z consume-headers <unit>.rlink`, runs in the same job once
 //!   every rlib it links is finished. While it waits the job holds no job slot (see
 //!   `DrainState::await_link_deps`), and `--timings` shows the wait and the link as sections of
-//!   the unit.
+//!   the unit;
+//! * with `-Z link-if-ready`, rustc links at once, in the compile, when every rlib the unit links
+//!   was already finished by the end of its code generation (it reports the linked file); the
+//!   job then has no link step, which saves a rustc process per unit that links.
 //!
 //! Proc-macros, build scripts and dylibs are built as before, and so is a unit whose profile
 //! asks for cross-crate LTO, which reads the upstream rlibs while generating code.
@@ -100,13 +103,15 @@ pub fn add_rustc_args(build_runner: &BuildRunner<'_, '_>, unit: &Unit, cmd: &mut
         cmd.arg("-Z")
             .arg("consume-headers")
             .arg("-Z")
-            .arg("no-link");
+            .arg("no-link")
+            .arg("-Z")
+            .arg("link-if-ready");
     }
 }
 
 /// The link step of a unit compiled against headers: the compile command (whose flags the link
 /// needs: target, linker, link arguments, native library search paths, diagnostics format) with
-/// the source file replaced by the `.rlink` and `-Z no-link` by `-Z link-only`.
+/// the source file replaced by the `.rlink`, and `-Z no-link -Z link-if-ready` by `-Z link-only`.
 pub fn link_command(compile: &ProcessBuilder, source: &Path, rlink: &Path) -> ProcessBuilder {
     let mut link = compile.clone();
     let mut args: Vec<OsString> = Vec::new();
@@ -115,7 +120,11 @@ pub fn link_command(compile: &ProcessBuilder, source: &Path, rlink: &Path) -> Pr
         if Path::new(arg) == source {
             continue;
         }
-        if arg == "-Z" && compile_args.peek().is_some_and(|next| *next == "no-link") {
+        if arg == "-Z"
+            && compile_args
+                .peek()
+                .is_some_and(|next| *next == "no-link" || *next == "link-if-ready")
+        {
             compile_args.next();
             continue;
         }
@@ -138,12 +147,16 @@ pub fn check_rustc_support(bcx: &BuildContext<'_, '_>) -> CargoResult<()> {
     cmd.arg("-Z").arg("help");
     let supported = rustc
         .cached_output(&cmd, 0)
-        .map(|(out, _)| out.contains("emit-header") && out.contains("consume-headers"))
+        .map(|(out, _)| {
+            ["emit-header", "consume-headers", "link-if-ready"]
+                .iter()
+                .all(|flag| out.contains(flag))
+        })
         .unwrap_or(false);
     if !supported {
         anyhow::bail!(
-            "`-Z header-pipelining` needs a rustc with `-Z emit-header` and `-Z consume-headers`, \
-             and `{}` has neither\n\
+            "`-Z header-pipelining` needs a rustc with `-Z emit-header`, `-Z consume-headers` and \
+             `-Z link-if-ready`, and `{}` does not have them\n\
              help: use the rust-headers toolchain (`cargo +headers`), or drop `-Z header-pipelining`",
             rustc.path.display()
         );
