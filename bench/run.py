@@ -18,8 +18,9 @@ builds:
   ripgrep-rebuild   rebuild of ripgrep with its grep crates as path dependencies after edits that
                     keep the interface (rebuild.py), against the rebuild's lower bound
   gix-rebuild       the same for gix, after a private-body edit in gix-date
-  header-overhead   what -Z emit-header adds to compiling real crates (syn, regex-automata,
-                    regex-syntax), interleaved runs with and without the flag
+  header-overhead   what -Z emit-header (alone, and with -Z consume-headers as cargo passes them)
+                    adds to compiling real crates (syn, regex-automata,
+                    regex-syntax), interleaved runs with and without the flags
 
 --quick runs one round per measure, dev only, without warm-up: it checks that the benchmarks work
 (in about 20 minutes on two cores); its figures are not for comparison.
@@ -195,16 +196,11 @@ WORKLOADS = {
                                                          RIPGREP_EDITS, quick, out, data),
     "gix-rebuild": lambda quick, out, data: rebuilds(gix_workspace(), "gix", GIX_EDITS, quick,
                                                      out, data),
-    "header-overhead": lambda quick, out, data: [[
-        sys.executable,
-        str(BENCH / "header_overhead.py"),
-        "--runs",
-        "2" if quick else "3",
-        "--profile",
-        "dev",
-        "--out",
-        str(out),
-    ]],
+    "header-overhead": lambda quick, out, data: [
+        [sys.executable, str(BENCH / "header_overhead.py"), "--runs", "2" if quick else "3",
+         "--profile", profile, "--out", str(out)]
+        for profile in (["dev"] if quick else ["dev", "release"])
+    ],
 }
 
 
