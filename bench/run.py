@@ -19,8 +19,8 @@ builds:
                     keep the interface (rebuild.py), against the rebuild's lower bound
   gix-rebuild       the same for gix, after a private-body edit in gix-date
   header-overhead   what -Z emit-header (alone, and with -Z consume-headers as cargo passes them)
-                    adds to compiling real crates (syn, regex-automata,
-                    regex-syntax), interleaved runs with and without the flags
+                    adds to compiling real crates (syn, regex-automata, regex-syntax),
+                    interleaved runs with and without the flags, dev and release
 
 --quick runs one round per measure, dev only, without warm-up: it checks that the benchmarks work
 (in about 20 minutes on two cores); its figures are not for comparison.

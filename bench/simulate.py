@@ -24,10 +24,11 @@ Durations come from the run given. For the headers schedule the run must be a
 `-Z header-pipelining` run (`--headers`, or a report that has a separate link section): its
 report splits a linking unit's compile from its link, unless rustc linked the unit in its compile
 because the rlibs were finished (`-Z link-if-ready`); such a link is replayed as part of the
-compile. From a stock run only `none` and `stock` are simulated. A unit's measured time already contains the
-parallelism its rustc got on the measured machine (codegen threads); the other core counts assume
-it stays the same, so figures far from the measured core count are bounds on the schedule's
-structure, not predictions of wall time.
+compile. From a stock run only `none` and `stock` are simulated.
+
+A unit's measured time already contains the parallelism its rustc got on the measured machine
+(codegen threads); the other core counts assume it stays the same, so figures far from the
+measured core count are bounds on the schedule's structure, not predictions of wall time.
 
 Usage: bench/simulate.py TIMINGS.html UNIT_GRAPH.json [--headers] [--cores 1,2,4,8,16,64]
        [--check JOBS] [--measured SECONDS] [--json OUT.json]
