@@ -13,7 +13,8 @@ use cargo_test_support::{Execs, Project, basic_manifest, project};
 /// The wrapper. It drops `-Z link-if-ready`, so that a unit compiled against headers always links
 /// in a step of its own. It logs, for each compile against headers (`-Z no-link`) and each link
 /// (`-Z link-only`), whether `dep` had ended; it holds `dep`'s end until a compile against
-/// headers has run (at most 60 s); with `KILL_CARGO_AT_LINK` set it kills cargo when a link starts;
+/// headers has run (at most 60 s), that of crate `HEADER_TEST_HOLD_FOR` if set; with
+/// `KILL_CARGO_AT_LINK` set it kills cargo when a link starts;
 /// with `FAIL_DEP` set `dep` fails after it has written its header.
 const WRAPPER: &str = r#"
 use std::path::Path;
@@ -61,7 +62,8 @@ fn main() {
         }
     }
     let status = Command::new(&args[0]).args(&args[1..]).status().unwrap();
-    if compile {
+    let awaited = std::env::var("HEADER_TEST_HOLD_FOR").map_or(true, |name| name == crate_name);
+    if compile && awaited {
         std::fs::write(markers.join("consumer-compiled"), "").unwrap();
     }
     if crate_name == "dep" && !args.iter().any(|a| a == "--test") {
@@ -215,7 +217,9 @@ fn test_harness_and_example_compile_against_headers() {
     let wrapper = build_wrapper();
     let p = consumer_project("");
     let markers = markers(&p);
+    // `foo`'s binary is compiled against headers too: `dep` must wait for `t`.
     wrapped(&p, "test -Z header-pipelining --test t", &wrapper, &markers)
+        .env("HEADER_TEST_HOLD_FOR", "t")
         .with_stdout_contains("test t ... ok")
         .run();
     let log = log(&p);
