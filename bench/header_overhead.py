@@ -6,7 +6,9 @@ cargo's `-Z header-pipelining` gives every library.
 A scratch package depending on the measured crates (pinned versions, fetched once from
 crates.io through cargo) is built once with `cargo build -v`; each measured crate's rustc command,
 exactly as cargo ran it (`--emit=dep-info,metadata,link`), is then run again and again, with and
-without the flags, alternating, so all variants see the same machine state.
+without the flags, alternating, so all variants see the same machine state. Each run's wall time
+and CPU time (user + system, of rustc and its children) are recorded; the overhead is computed
+from the CPU time, which the other core's load moves less than the wall time.
 
 Usage: bench/header_overhead.py [--runs N] [--profile dev|release] [--out FILE]
 """
@@ -14,6 +16,7 @@ Usage: bench/header_overhead.py [--runs N] [--profile dev|release] [--out FILE]
 import argparse
 import os
 import re
+import resource
 import statistics
 import subprocess
 import sys
@@ -24,6 +27,8 @@ from timing import cargo
 
 CRATES = {
     # crate: (version requirement, features)
+    # libc: a very large public API (thousands of items) and little code, the worst case.
+    "libc": ("=0.2.177", []),
     "syn": ("=2.0.114", ["full", "visit", "visit-mut", "fold", "extra-traits"]),
     "regex-automata": ("=0.4.13", []),
     "regex-syntax": ("=0.8.8", []),
@@ -57,7 +62,9 @@ publish = false
     (root / "src/lib.rs").write_text("")
 
 
-def run_shell(root: Path, command: str) -> float:
+def run_shell(root: Path, command: str) -> tuple[float, float]:
+    """Runs `command`; returns its wall time and its CPU time (user + system), in seconds."""
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
     start = time.monotonic()
     subprocess.run(
         command,
@@ -67,7 +74,10 @@ def run_shell(root: Path, command: str) -> float:
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
     )
-    return time.monotonic() - start
+    wall = time.monotonic() - start
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
+    return wall, cpu
 
 
 def main() -> int:
@@ -111,37 +121,45 @@ def main() -> int:
             "header": commands[name] + " -Zemit-header",
             "cargo": commands[name] + " -Zemit-header -Zconsume-headers",
         }
-        times = {v: [] for v in variants}
-        # Alternate the variants; the first pair warms up.
+        walls = {v: [] for v in variants}
+        cpus = {v: [] for v in variants}
+        # Alternate the variants; the first round warms up.
         for i in range(args.runs + 1):
             for v in variants:
-                t = run_shell(root, variants[v])
+                wall, cpu = run_shell(root, variants[v])
                 if i > 0:
-                    times[v].append(t)
-        plain, header, both = (statistics.median(times[v]) for v in ("plain", "header", "cargo"))
-        overhead, overhead_both = ((t - plain) / plain * 100 for t in (header, both))
-        print(f"[MEASURE] {name}: {plain:.2f} s plain, {header:.2f} s header ({overhead:+.1f} %), "
-              f"{both:.2f} s with -Z consume-headers too ({overhead_both:+.1f} %)")
-        rows.append((name, CRATES[name][0].lstrip("="), plain, header, overhead, both,
-                     overhead_both, times))
+                    walls[v].append(wall)
+                    cpus[v].append(cpu)
+        wall = {v: statistics.median(ts) for v, ts in walls.items()}
+        cpu = {v: statistics.median(ts) for v, ts in cpus.items()}
+        overhead = {v: (cpu[v] - cpu["plain"]) / cpu["plain"] * 100 for v in ("header", "cargo")}
+        print(f"[MEASURE] {name}: CPU {cpu['plain']:.2f} s plain, {cpu['header']:.2f} s header "
+              f"({overhead['header']:+.1f} %), {cpu['cargo']:.2f} s with -Z consume-headers too "
+              f"({overhead['cargo']:+.1f} %); wall {wall['plain']:.2f} / {wall['header']:.2f} / "
+              f"{wall['cargo']:.2f} s")
+        rows.append((name, CRATES[name][0].lstrip("="), wall, cpu, overhead, walls, cpus))
 
     if args.out:
         lines = [
-            "| crate | version | profile | plain (median, s) | -Z emit-header (median, s) | overhead "
-            "| with -Z consume-headers too, as cargo passes them (median, s) | overhead |",
-            "|---|---|---|---|---|---|---|---|",
+            "| crate | version | profile | CPU plain (median, s) | CPU -Z emit-header | overhead "
+            "| CPU with -Z consume-headers too, as cargo passes them | overhead "
+            "| wall plain / header / both (median, s) |",
+            "|---|---|---|---|---|---|---|---|---|",
         ]
-        for name, ver, plain, header, overhead, both, overhead_both, _ in rows:
+        for name, ver, wall, cpu, overhead, _, _ in rows:
             lines.append(
-                f"| {name} | {ver} | {args.profile} | {plain:.2f} | {header:.2f} | {overhead:+.1f} % "
-                f"| {both:.2f} | {overhead_both:+.1f} % |"
+                f"| {name} | {ver} | {args.profile} | {cpu['plain']:.2f} | {cpu['header']:.2f} "
+                f"| {overhead['header']:+.1f} % | {cpu['cargo']:.2f} | {overhead['cargo']:+.1f} % "
+                f"| {wall['plain']:.2f} / {wall['header']:.2f} / {wall['cargo']:.2f} |"
             )
         lines.append("")
-        lines.append(f"{args.runs} interleaved runs per variant; raw times (s):")
+        lines.append(f"{args.runs} interleaved runs per variant after a warm-up round; "
+                     "raw times (s), CPU then wall:")
         lines.append("")
-        for name, *_, times in rows:
-            for v, ts in times.items():
-                lines.append(f"- {name} {v}: " + ", ".join(f"{t:.2f}" for t in ts))
+        for name, *_, walls, cpus in rows:
+            for v in walls:
+                lines.append(f"- {name} {v}: CPU " + ", ".join(f"{t:.2f}" for t in cpus[v])
+                             + "; wall " + ", ".join(f"{t:.2f}" for t in walls[v]))
         args.out.parent.mkdir(parents=True, exist_ok=True)
         # Appends, so that one report can hold several profiles.
         with open(args.out, "a") as f:

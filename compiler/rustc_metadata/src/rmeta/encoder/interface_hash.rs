@@ -277,12 +277,11 @@ fn visit_item<'tcx>(
     if opt {
         tcx.optimized_mir(def_id).visit_with(v);
     }
-    if ctfe {
-        if tcx.trivial_const(def_id).is_none() {
-            tcx.mir_for_ctfe(def_id).visit_with(v);
-        }
+    let trivial = ctfe && tcx.trivial_const(def_id).is_some();
+    if ctfe && !trivial {
+        tcx.mir_for_ctfe(def_id).visit_with(v);
     }
-    if ctfe || opt {
+    if (ctfe || opt) && !trivial {
         tcx.promoted_mir(def_id).visit_with(v);
     }
 }
@@ -421,16 +420,21 @@ fn hash_item<'tcx>(
             tcx.cross_crate_inlinable(def_id).hash_stable(hcx, hasher);
             tcx.closure_saved_names_of_captured_variables(def_id).hash_stable(hcx, hasher);
         }
+        let mut trivial = false;
         if ctfe {
             match tcx.trivial_const(def_id) {
-                Some(value) => value.hash_stable(hcx, hasher),
+                Some(value) => {
+                    trivial = true;
+                    value.hash_stable(hcx, hasher)
+                }
                 None => bodies.push(tcx.mir_for_ctfe(def_id)),
             }
             if should_encode_const(def_kind) {
                 tcx.mir_const_qualif(def_id).hash_stable(hcx, hasher);
             }
         }
-        if ctfe || opt {
+        // A trivial const has no MIR, and building its promoteds would borrow-check it.
+        if (ctfe || opt) && !trivial {
             bodies.extend(tcx.promoted_mir(def_id).iter());
         }
         for body in bodies {
