@@ -10,7 +10,13 @@ without the flags, alternating, so all variants see the same machine state. Each
 and CPU time (user + system, of rustc and its children) are recorded; the overhead is computed
 from the CPU time, which the other core's load moves less than the wall time.
 
-Usage: bench/header_overhead.py [--runs N] [--profile dev|release] [--out FILE]
+Times on this kind of machine swing by ±10 % between runs of one command, more than the overhead
+that matters. `--instructions` counts instead the instructions each variant executes (one run
+under valgrind's callgrind, about 50 times slower; the count is repeatable), which resolves
+fractions of a percent. Pick the crates with `--crates` (libc takes about two minutes per variant).
+
+Usage: bench/header_overhead.py [--runs N] [--profile dev|release] [--instructions]
+                                 [--crates NAME,...] [--out FILE]
 """
 
 import argparse
@@ -20,6 +26,7 @@ import resource
 import statistics
 import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 
@@ -80,12 +87,39 @@ def run_shell(root: Path, command: str) -> tuple[float, float]:
     return wall, cpu
 
 
+def count_instructions(root: Path, command: str) -> int:
+    """Runs `command` under callgrind; returns the instructions executed, in all threads."""
+    with tempfile.TemporaryDirectory(prefix="header-overhead-") as tmp:
+        # Each run writes its outputs elsewhere, so no run reads another's.
+        command = re.sub(r"--out-dir \S+", f"--out-dir {tmp}", command)
+        done = subprocess.run(
+            f"valgrind --tool=callgrind --callgrind-out-file={tmp}/callgrind.out {command}",
+            shell=True,
+            cwd=root,
+            check=True,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+    m = re.search(r"Collected : (\d+)", done.stderr)
+    if not m:
+        raise SystemExit(f"callgrind reported no count:\n{done.stderr[-2000:]}")
+    return int(m.group(1))
+
+
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--runs", type=int, default=5)
     ap.add_argument("--profile", choices=["dev", "release"], default="release")
+    ap.add_argument("--instructions", action="store_true",
+                    help="count instructions under callgrind instead of timing")
+    ap.add_argument("--crates", help="comma-separated subset of: " + ", ".join(CRATES))
     ap.add_argument("--out", type=Path)
     args = ap.parse_args()
+    crates = args.crates.split(",") if args.crates else list(CRATES)
+    unknown = [c for c in crates if c not in CRATES]
+    if unknown:
+        raise SystemExit(f"unknown crate {', '.join(unknown)}; known: {', '.join(CRATES)}")
 
     root = cache_dir() / "bench/header-overhead"
     write_package(root)
@@ -110,12 +144,15 @@ def main() -> int:
             crate = name.replace("-", "_")
             if f"--crate-name {crate} " in m.group(1) and "--crate-type lib" in m.group(1):
                 commands[name] = m.group(1)
-    missing = [n for n in CRATES if n not in commands]
+    missing = [n for n in crates if n not in commands]
     if missing:
         raise SystemExit(f"no rustc command seen for {', '.join(missing)}")
 
+    if args.instructions:
+        return instructions(root, crates, commands, args)
+
     rows = []
-    for name in CRATES:
+    for name in crates:
         variants = {
             "plain": commands[name],
             "header": commands[name] + " -Zemit-header",
@@ -162,6 +199,40 @@ def main() -> int:
                              + "; wall " + ", ".join(f"{t:.2f}" for t in walls[v]))
         args.out.parent.mkdir(parents=True, exist_ok=True)
         # Appends, so that one report can hold several profiles.
+        with open(args.out, "a") as f:
+            f.write(("\n" if args.out.stat().st_size else "") + "\n".join(lines) + "\n")
+        print(f"[WRITE] {args.out}")
+    return 0
+
+
+def instructions(root: Path, crates: list[str], commands: dict[str, str], args) -> int:
+    lines = [
+        "| crate | version | profile | instructions, plain | -Z emit-header | overhead "
+        "| with -Z consume-headers too, as cargo passes them | overhead |",
+        "|---|---|---|---|---|---|---|---|",
+    ]
+    for name in crates:
+        counts = {
+            v: count_instructions(root, commands[name] + flags)
+            for v, flags in [("plain", ""), ("header", " -Zemit-header"),
+                             ("cargo", " -Zemit-header -Zconsume-headers")]
+        }
+        overhead = {v: (counts[v] - counts["plain"]) / counts["plain"] * 100
+                    for v in ("header", "cargo")}
+        print(f"[MEASURE] {name}: {counts['plain'] / 1e6:.0f} M instructions plain, "
+              f"{counts['header'] / 1e6:.0f} M header ({overhead['header']:+.2f} %), "
+              f"{counts['cargo'] / 1e6:.0f} M with -Z consume-headers too "
+              f"({overhead['cargo']:+.2f} %)")
+        lines.append(
+            f"| {name} | {CRATES[name][0].lstrip('=')} | {args.profile} "
+            f"| {counts['plain'] / 1e6:.1f} M | {counts['header'] / 1e6:.1f} M "
+            f"| {overhead['header']:+.2f} % | {counts['cargo'] / 1e6:.1f} M "
+            f"| {overhead['cargo']:+.2f} % |"
+        )
+    if args.out:
+        lines += ["", "Instructions executed by rustc in all its threads, one run per variant "
+                  "under valgrind's callgrind."]
+        args.out.parent.mkdir(parents=True, exist_ok=True)
         with open(args.out, "a") as f:
             f.write(("\n" if args.out.stat().st_size else "") + "\n".join(lines) + "\n")
         print(f"[WRITE] {args.out}")

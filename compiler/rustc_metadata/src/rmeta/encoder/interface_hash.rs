@@ -13,15 +13,16 @@
 //! this crate the same way (see `rmeta::interface`).
 
 use std::hash::Hash;
+use std::sync::Arc;
 
 use rustc_data_structures::fingerprint::Fingerprint;
-use rustc_data_structures::fx::FxIndexSet;
+use rustc_data_structures::fx::{FxHashMap, FxIndexSet};
 use rustc_data_structures::stable_hasher::{HashStable, StableHasher};
 use rustc_middle::ich::StableHashingContext;
 use rustc_middle::middle::privacy::Level;
 use rustc_middle::mir::visit::Visitor as _;
 use rustc_middle::ty::{TypeSuperVisitable, TypeVisitable, TypeVisitor};
-use rustc_span::{BytePos, SourceFile};
+use rustc_span::{BytePos, SourceFile, StableSourceFileId};
 
 use super::*;
 
@@ -38,9 +39,10 @@ pub(crate) fn interface_hash(tcx: TyCtxt<'_>) -> Svh {
             .collect();
         items.sort_unstable_by_key(|&(hash, _)| hash);
         items.len().hash_stable(&mut hcx, &mut hasher);
+        let mut positions = SpanPositions::new(tcx);
         for (def_path_hash, def_id) in items {
             def_path_hash.hash_stable(&mut hcx, &mut hasher);
-            hash_item(tcx, &mut hcx, &mut hasher, def_id);
+            hash_item(tcx, &mut hcx, &mut hasher, &mut positions, def_id);
         }
         hasher.finish()
     });
@@ -292,6 +294,7 @@ fn hash_item<'tcx>(
     tcx: TyCtxt<'tcx>,
     hcx: &mut StableHashingContext<'_>,
     hasher: &mut StableHasher,
+    positions: &mut SpanPositions<'tcx>,
     def_id: LocalDefId,
 ) {
     let reachable_set = tcx.reachable_set(());
@@ -312,8 +315,12 @@ fn hash_item<'tcx>(
             tcx.codegen_fn_attrs(def_id).hash_stable(hcx, hasher);
         }
         if should_encode_stability(def_kind) {
-            tcx.lookup_stability(def_id).hash_stable(hcx, hasher);
-            tcx.lookup_const_stability(def_id).hash_stable(hcx, hasher);
+            // As in the encoder: only these crates can have stability attributes.
+            if tcx.features().staged_api() || tcx.sess.opts.unstable_opts.force_unstable_if_unmarked
+            {
+                tcx.lookup_stability(def_id).hash_stable(hcx, hasher);
+                tcx.lookup_const_stability(def_id).hash_stable(hcx, hasher);
+            }
             tcx.lookup_deprecation_entry(def_id).hash_stable(hcx, hasher);
         }
         if should_encode_variances(tcx, def_id.to_def_id(), def_kind) {
@@ -406,8 +413,9 @@ fn hash_item<'tcx>(
     });
 
     let (ctfe, opt) = encoded_mir(tcx, def_id);
-    if ctfe || opt || matches!(def_kind, DefKind::Macro(_)) {
-        hash_source_position(tcx, hasher, def_id);
+    let trivial = ctfe && tcx.trivial_const(def_id).is_some();
+    if (ctfe && !trivial) || opt || matches!(def_kind, DefKind::Macro(_)) {
+        positions.hash_item_position(hasher, def_id);
     }
     // Carried bodies: their content without spans, then the position of each of their spans as
     // file, line and column, which is what panic locations and debuginfo are made of. (Hashed by
@@ -420,13 +428,9 @@ fn hash_item<'tcx>(
             tcx.cross_crate_inlinable(def_id).hash_stable(hcx, hasher);
             tcx.closure_saved_names_of_captured_variables(def_id).hash_stable(hcx, hasher);
         }
-        let mut trivial = false;
         if ctfe {
             match tcx.trivial_const(def_id) {
-                Some(value) => {
-                    trivial = true;
-                    value.hash_stable(hcx, hasher)
-                }
+                Some(value) => value.hash_stable(hcx, hasher),
                 None => bodies.push(tcx.mir_for_ctfe(def_id)),
             }
             if should_encode_const(def_kind) {
@@ -439,7 +443,7 @@ fn hash_item<'tcx>(
         }
         for body in bodies {
             body.hash_stable(hcx, hasher);
-            SpanPositions { tcx, hasher: &mut *hasher }.visit_body(body);
+            BodySpans { positions: &mut *positions, hasher: &mut *hasher }.visit_body(body);
         }
     });
     // A macro's tokens come from the parser, with absolute spans.
@@ -452,36 +456,90 @@ fn hash_item<'tcx>(
 }
 
 /// Hashes the position of every span of a MIR body, and of its macro call site.
-struct SpanPositions<'a, 'tcx> {
-    tcx: TyCtxt<'tcx>,
+struct BodySpans<'a, 'tcx> {
+    positions: &'a mut SpanPositions<'tcx>,
     hasher: &'a mut StableHasher,
 }
 
-impl<'tcx> mir::visit::Visitor<'tcx> for SpanPositions<'_, 'tcx> {
+impl<'tcx> mir::visit::Visitor<'tcx> for BodySpans<'_, 'tcx> {
     fn visit_span(&mut self, span: Span) {
-        hash_span_position(self.tcx, self.hasher, span);
-        let callsite = span.source_callsite();
-        if callsite != span {
-            hash_span_position(self.tcx, self.hasher, callsite);
-        }
+        self.positions.of_span(span).hash(self.hasher);
     }
 }
 
-/// A span as file, line, byte and character column of its start, and length: what a dependent
-/// reads from it, and what its own metadata records (see `encode_portable_foreign_span`).
-fn hash_span_position(tcx: TyCtxt<'_>, hasher: &mut StableHasher, span: Span) {
-    let data = span.data_untracked();
-    if data.is_dummy() {
-        0u8.hash(hasher);
-        return;
+/// A span as file, 0-based line, byte and character column of its start, and length: what a
+/// dependent reads from it, and what its own metadata records (see
+/// `encode_portable_foreign_span`). Dummy spans, and spans that cross files, have no position.
+#[derive(Clone, Copy, Hash)]
+enum SpanPosition {
+    Dummy,
+    CrossesFiles,
+    In { file: StableSourceFileId, line: usize, column: u32, char_column: u32, len: u32 },
+}
+
+/// Finds span positions. MIR bodies repeat their spans, and neighbouring spans share a file, so
+/// each span's position (with that of its macro call site, if different) is found once.
+struct SpanPositions<'tcx> {
+    tcx: TyCtxt<'tcx>,
+    known: FxHashMap<Span, (SpanPosition, Option<SpanPosition>)>,
+    last_file: Option<Arc<SourceFile>>,
+}
+
+impl<'tcx> SpanPositions<'tcx> {
+    fn new(tcx: TyCtxt<'tcx>) -> Self {
+        SpanPositions { tcx, known: FxHashMap::default(), last_file: None }
     }
-    let file = tcx.sess.source_map().lookup_source_file(data.lo);
-    if !file.contains(data.hi) {
-        1u8.hash(hasher);
-        return;
+
+    fn of_span(&mut self, span: Span) -> (SpanPosition, Option<SpanPosition>) {
+        if let Some(&known) = self.known.get(&span) {
+            return known;
+        }
+        let callsite = span.source_callsite();
+        let position = (
+            self.position(span),
+            if callsite != span { Some(self.position(callsite)) } else { None },
+        );
+        self.known.insert(span, position);
+        position
     }
-    let (line, column, char_column) = line_and_columns(&file, data.lo);
-    (2u8, file.stable_id, line, column, char_column, data.hi.0 - data.lo.0).hash(hasher);
+
+    fn position(&mut self, span: Span) -> SpanPosition {
+        let data = span.data_untracked();
+        if data.is_dummy() {
+            return SpanPosition::Dummy;
+        }
+        let file = self.file(data.lo);
+        if !file.contains(data.hi) {
+            return SpanPosition::CrossesFiles;
+        }
+        let (line, column, char_column) = line_and_columns(&file, data.lo);
+        SpanPosition::In {
+            file: file.stable_id,
+            line,
+            column,
+            char_column,
+            len: data.hi.0 - data.lo.0,
+        }
+    }
+
+    /// Where a carried body or macro sits: its file, first line and column.
+    fn hash_item_position(&mut self, hasher: &mut StableHasher, def_id: LocalDefId) {
+        let lo = self.tcx.source_span(def_id).lo();
+        let file = self.file(lo);
+        let (line, _, char_column) = line_and_columns(&file, lo);
+        (file.stable_id, line, char_column).hash(hasher);
+    }
+
+    fn file(&mut self, pos: BytePos) -> Arc<SourceFile> {
+        match &self.last_file {
+            Some(file) if file.contains(pos) => Arc::clone(file),
+            _ => {
+                let file = self.tcx.sess.source_map().lookup_source_file(pos);
+                self.last_file = Some(Arc::clone(&file));
+                file
+            }
+        }
+    }
 }
 
 /// The 0-based line of `pos` in `file`, and its byte and character columns. The character
@@ -497,12 +555,4 @@ fn line_and_columns(file: &SourceFile, pos: BytePos) -> (usize, u32, u32) {
     let extra: u32 =
         chars[first..].iter().take_while(|c| c.pos < pos).map(|c| u32::from(c.bytes) - 1).sum();
     (line, column, column - extra)
-}
-
-/// Where a carried body or macro sits: its file, first line and column.
-fn hash_source_position(tcx: TyCtxt<'_>, hasher: &mut StableHasher, def_id: LocalDefId) {
-    let lo = tcx.source_span(def_id).lo();
-    let file = tcx.sess.source_map().lookup_source_file(lo);
-    let (line, _, char_column) = line_and_columns(&file, lo);
-    (file.stable_id, line, char_column).hash(hasher);
 }
