@@ -96,14 +96,13 @@ def count_instructions(root: Path, command: str) -> int:
             f"valgrind --tool=callgrind --callgrind-out-file={tmp}/callgrind.out {command}",
             shell=True,
             cwd=root,
-            check=True,
             stdout=subprocess.DEVNULL,
             stderr=subprocess.PIPE,
             text=True,
         )
     m = re.search(r"Collected : (\d+)", done.stderr)
-    if not m:
-        raise SystemExit(f"callgrind reported no count:\n{done.stderr[-2000:]}")
+    if done.returncode != 0 or not m:
+        raise SystemExit(f"rustc under callgrind failed ({done.returncode}):\n{done.stderr[-3000:]}")
     return int(m.group(1))
 
 
