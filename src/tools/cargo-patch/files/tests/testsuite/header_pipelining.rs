@@ -12,8 +12,8 @@ use cargo_test_support::{Execs, Project, basic_manifest, project};
 
 /// The wrapper. It drops `-Z link-if-ready`, so that a unit compiled against headers always links
 /// in a step of its own. It logs, for each compile against headers (`-Z no-link`) and each link
-/// (`-Z link-only`), whether `dep` had ended; it holds `dep`'s end until a compile against
-/// headers has run (at most 60 s), that of crate `HEADER_TEST_HOLD_FOR` if set; with
+/// (`-Z link-only`), whether `dep` had ended; it holds `dep`'s end until 300 ms after a compile
+/// against headers has run (at most 60 s), that of crate `HEADER_TEST_HOLD_FOR` if set; with
 /// `KILL_CARGO_AT_LINK` set it kills cargo when a link starts;
 /// with `FAIL_DEP` set `dep` fails after it has written its header.
 const WRAPPER: &str = r#"
@@ -71,6 +71,9 @@ fn main() {
         while !markers.join("consumer-compiled").exists() && start.elapsed() < Duration::from_secs(60) {
             std::thread::sleep(Duration::from_millis(20));
         }
+        // Give cargo time to see that compile end and start waiting for `dep`'s rlib, so that the
+        // wait is long enough to show in `--timings`.
+        std::thread::sleep(Duration::from_millis(300));
         std::fs::write(markers.join("dep-done"), "").unwrap();
         if std::env::var_os("FAIL_DEP").is_some() {
             eprintln!("injected failure after the header");
