@@ -12,12 +12,14 @@
 //! the hash. Dependents compiled with `-Z consume-headers` encode their own references into
 //! this crate the same way (see `rmeta::interface`).
 
-use std::hash::Hash;
+use std::hash::{Hash, Hasher};
 use std::sync::Arc;
 
 use rustc_data_structures::fingerprint::Fingerprint;
-use rustc_data_structures::fx::{FxHashMap, FxIndexSet};
+use rustc_data_structures::fx::FxHashMap;
 use rustc_data_structures::stable_hasher::{HashStable, StableHasher};
+use rustc_index::IndexVec;
+use rustc_index::bit_set::DenseBitSet;
 use rustc_middle::ich::StableHashingContext;
 use rustc_middle::middle::privacy::Level;
 use rustc_middle::mir::visit::Visitor as _;
@@ -29,20 +31,25 @@ use super::*;
 /// Computes the interface hash of the local crate. Only meaningful for a build that generates
 /// code: the bodies and symbols it covers are those of the codegen-mode metadata.
 pub(crate) fn interface_hash(tcx: TyCtxt<'_>) -> Svh {
-    let items = interface_items(tcx);
+    let carried = carried_mir(tcx);
+    let items = interface_items(tcx, &carried);
     let fingerprint: Fingerprint = tcx.with_stable_hashing_context(|mut hcx| {
         let mut hasher = StableHasher::new();
         hash_crate(tcx, &mut hcx, &mut hasher);
+        // Local definitions differ only in the local half of their `DefPathHash`; the crate's
+        // half is in `hash_crate`.
         let mut items: Vec<_> = items
             .into_iter()
-            .map(|def_id| (tcx.def_path_hash(def_id.to_def_id()), def_id))
+            .map(|def_id| (tcx.def_path_hash(def_id.to_def_id()).local_hash().as_u64(), def_id))
             .collect();
         items.sort_unstable_by_key(|&(hash, _)| hash);
         items.len().hash_stable(&mut hcx, &mut hasher);
         let mut positions = SpanPositions::new(tcx);
-        for (def_path_hash, def_id) in items {
-            def_path_hash.hash_stable(&mut hcx, &mut hasher);
-            hash_item(tcx, &mut hcx, &mut hasher, &mut positions, def_id);
+        let mut types = FxHashMap::default();
+        for (local_hash, def_id) in items {
+            hasher.write_u64(local_hash);
+            let mir = carried[def_id];
+            hash_item(tcx, &mut hcx, &mut hasher, &mut positions, &mut types, def_id, mir);
         }
         hasher.finish()
     });
@@ -107,7 +114,7 @@ fn hash_crate<'tcx>(
 /// every body the header carries, and, closed over, the local definitions mentioned by their
 /// types, bounds and bodies (a private field's type still decides a public type's layout; a
 /// private helper called from an inlinable body is still a symbol the dependent links to).
-fn interface_items(tcx: TyCtxt<'_>) -> FxIndexSet<LocalDefId> {
+fn interface_items(tcx: TyCtxt<'_>, carried: &IndexVec<LocalDefId, CarriedMir>) -> Vec<LocalDefId> {
     let effective_visibilities = tcx.effective_visibilities(());
     let reachable_set = tcx.reachable_set(());
     let mut roots: Vec<LocalDefId> = vec![CRATE_DEF_ID];
@@ -115,23 +122,23 @@ fn interface_items(tcx: TyCtxt<'_>) -> FxIndexSet<LocalDefId> {
         let reachable = effective_visibilities
             .effective_vis(def_id)
             .is_some_and(|vis| vis.is_public_at_level(Level::ReachableThroughImplTrait));
-        let (ctfe, opt) = encoded_mir(tcx, def_id);
         if reachable
             || reachable_set.contains(&def_id)
-            || ctfe
-            || opt
+            || carried[def_id].any()
             || matches!(tcx.def_kind(def_id), DefKind::Impl { of_trait: true })
         {
             roots.push(def_id);
         }
     }
 
-    let mut items = FxIndexSet::default();
+    let mut items = Vec::new();
+    let mut seen = DenseBitSet::new_empty(carried.len());
     let mut mentioned = MentionedDefs { found: Vec::new() };
     while let Some(def_id) = roots.pop() {
-        if !items.insert(def_id) {
+        if !seen.insert(def_id) {
             continue;
         }
+        items.push(def_id);
         let def_kind = tcx.def_kind(def_id);
         // An associated item or field is observed through its container, and a trait or a
         // trait impl brings all of its items along; an inherent impl only the items reached.
@@ -166,18 +173,46 @@ fn interface_items(tcx: TyCtxt<'_>) -> FxIndexSet<LocalDefId> {
                 }
             }
         }
-        visit_item(tcx, &mut mentioned, def_id, def_kind);
+        visit_item(tcx, &mut mentioned, def_id, def_kind, carried[def_id]);
         roots.extend(mentioned.found.drain(..));
     }
     items
 }
 
-/// Which MIR the header carries for `def_id`, as `(for CTFE, optimized)` (see `encode_mir`).
-fn encoded_mir(tcx: TyCtxt<'_>, def_id: LocalDefId) -> (bool, bool) {
-    if !tcx.mir_keys(()).contains(&def_id) {
-        return (false, false);
+/// Which MIR the header carries for a definition (see `encode_mir`).
+#[derive(Clone, Copy, Default)]
+struct CarriedMir {
+    /// MIR for CTFE, unless the definition is a trivial const.
+    ctfe: bool,
+    /// Optimized MIR.
+    opt: bool,
+    /// A const whose value the header carries in place of MIR for CTFE.
+    trivial: bool,
+}
+
+impl CarriedMir {
+    /// Whether the header carries at least one body (and its promoteds).
+    fn has_body(self) -> bool {
+        self.ctfe || self.opt
     }
-    should_encode_mir(tcx, tcx.reachable_set(()), def_id)
+
+    /// Whether the header carries MIR or a value.
+    fn any(self) -> bool {
+        self.has_body() || self.trivial
+    }
+}
+
+/// What the header carries of each local definition's MIR.
+fn carried_mir(tcx: TyCtxt<'_>) -> IndexVec<LocalDefId, CarriedMir> {
+    let reachable_set = tcx.reachable_set(());
+    let def_count = tcx.definitions_untracked().def_index_count();
+    let mut carried = IndexVec::from_elem_n(CarriedMir::default(), def_count);
+    for &def_id in tcx.mir_keys(()) {
+        let (ctfe, opt) = should_encode_mir(tcx, reachable_set, def_id);
+        let trivial = ctfe && tcx.trivial_const(def_id).is_some();
+        carried[def_id] = CarriedMir { ctfe: ctfe && !trivial, opt, trivial };
+    }
+    carried
 }
 
 /// Opaque types and the associated types of traits have item bounds (see
@@ -253,6 +288,7 @@ fn visit_item<'tcx>(
     v: &mut MentionedDefs,
     def_id: LocalDefId,
     def_kind: DefKind,
+    mir: CarriedMir,
 ) {
     if should_encode_type(tcx, def_id, def_kind) {
         tcx.type_of(def_id).skip_binder().visit_with(v);
@@ -275,15 +311,14 @@ fn visit_item<'tcx>(
             clause.visit_with(v);
         }
     }
-    let (ctfe, opt) = encoded_mir(tcx, def_id);
-    if opt {
+    if mir.opt {
         tcx.optimized_mir(def_id).visit_with(v);
     }
-    let trivial = ctfe && tcx.trivial_const(def_id).is_some();
-    if ctfe && !trivial {
+    if mir.ctfe {
         tcx.mir_for_ctfe(def_id).visit_with(v);
     }
-    if (ctfe || opt) && !trivial {
+    // A trivial const has no MIR, and building its promoteds would borrow-check it.
+    if mir.has_body() {
         tcx.promoted_mir(def_id).visit_with(v);
     }
 }
@@ -295,9 +330,12 @@ fn hash_item<'tcx>(
     hcx: &mut StableHashingContext<'_>,
     hasher: &mut StableHasher,
     positions: &mut SpanPositions<'tcx>,
+    types: &mut FxHashMap<Ty<'tcx>, Fingerprint>,
     def_id: LocalDefId,
+    mir: CarriedMir,
 ) {
     let reachable_set = tcx.reachable_set(());
+    let features = tcx.features();
     let def_kind = tcx.def_kind(def_id);
     hcx.while_hashing_spans(false, |hcx| {
         def_kind.hash_stable(hcx, hasher);
@@ -305,8 +343,10 @@ fn hash_item<'tcx>(
             tcx.visibility(def_id).hash_stable(hcx, hasher);
         }
         if should_encode_attrs(def_kind) {
+            // The attributes the encoder writes (see `encode_attrs`), without documentation.
+            let mut state = AnalyzeAttrState { is_exported: false, is_doc_hidden: false, features };
             for attr in tcx.hir_attrs(tcx.local_def_id_to_hir_id(def_id)) {
-                if attr.doc_str().is_none() {
+                if attr.doc_str().is_none() && analyze_attr(attr, &mut state) {
                     attr.hash_stable(hcx, hasher);
                 }
             }
@@ -316,8 +356,7 @@ fn hash_item<'tcx>(
         }
         if should_encode_stability(def_kind) {
             // As in the encoder: only these crates can have stability attributes.
-            if tcx.features().staged_api() || tcx.sess.opts.unstable_opts.force_unstable_if_unmarked
-            {
+            if features.staged_api() || tcx.sess.opts.unstable_opts.force_unstable_if_unmarked {
                 tcx.lookup_stability(def_id).hash_stable(hcx, hasher);
                 tcx.lookup_const_stability(def_id).hash_stable(hcx, hasher);
             }
@@ -335,7 +374,15 @@ fn hash_item<'tcx>(
             tcx.inferred_outlives_of(def_id).hash_stable(hcx, hasher);
         }
         if should_encode_type(tcx, def_id, def_kind) {
-            tcx.type_of(def_id).hash_stable(hcx, hasher);
+            // Without incremental compilation a type's fingerprint is not cached in the type,
+            // and many items share one (thousands of consts in a crate like libc).
+            let ty = tcx.type_of(def_id).skip_binder();
+            let fingerprint: Fingerprint = *types.entry(ty).or_insert_with(|| {
+                let mut hasher = StableHasher::new();
+                ty.hash_stable(hcx, &mut hasher);
+                hasher.finish()
+            });
+            fingerprint.hash_stable(hcx, hasher);
         }
         if should_encode_constness(def_kind) {
             tcx.constness(def_id).hash_stable(hcx, hasher);
@@ -378,14 +425,8 @@ fn hash_item<'tcx>(
             tcx.defaultness(def_id).hash_stable(hcx, hasher);
         }
         if let DefKind::Struct | DefKind::Enum | DefKind::Union = def_kind {
-            let adt = tcx.adt_def(def_id);
-            adt.hash_stable(hcx, hasher);
-            for variant in adt.variants() {
-                for field in &variant.fields {
-                    field.vis.hash_stable(hcx, hasher);
-                    tcx.type_of(field.did).hash_stable(hcx, hasher);
-                }
-            }
+            // Its fields are items of their own (`interface_items`), with their types.
+            tcx.adt_def(def_id).hash_stable(hcx, hasher);
             tcx.adt_destructor(def_id).is_some().hash_stable(hcx, hasher);
         }
         if has_item_bounds(tcx, def_id, def_kind) {
@@ -412,9 +453,7 @@ fn hash_item<'tcx>(
         }
     });
 
-    let (ctfe, opt) = encoded_mir(tcx, def_id);
-    let trivial = ctfe && tcx.trivial_const(def_id).is_some();
-    if (ctfe && !trivial) || opt || matches!(def_kind, DefKind::Macro(_)) {
+    if mir.has_body() || matches!(def_kind, DefKind::Macro(_)) {
         positions.hash_item_position(hasher, def_id);
     }
     // Carried bodies: their content without spans, then the position of each of their spans as
@@ -423,27 +462,30 @@ fn hash_item<'tcx>(
     // the whole module, so an edit above the item would move it.)
     hcx.while_hashing_spans(false, |hcx| {
         let mut bodies: Vec<&mir::Body<'_>> = Vec::new();
-        if opt {
+        if mir.opt {
             bodies.push(tcx.optimized_mir(def_id));
             tcx.cross_crate_inlinable(def_id).hash_stable(hcx, hasher);
             tcx.closure_saved_names_of_captured_variables(def_id).hash_stable(hcx, hasher);
         }
-        if ctfe {
-            match tcx.trivial_const(def_id) {
-                Some(value) => value.hash_stable(hcx, hasher),
-                None => bodies.push(tcx.mir_for_ctfe(def_id)),
-            }
-            if should_encode_const(def_kind) {
-                tcx.mir_const_qualif(def_id).hash_stable(hcx, hasher);
-            }
+        if mir.ctfe {
+            bodies.push(tcx.mir_for_ctfe(def_id));
         }
-        // A trivial const has no MIR, and building its promoteds would borrow-check it.
-        if (ctfe || opt) && !trivial {
+        if mir.trivial
+            && let Some((value, _)) = tcx.trivial_const(def_id)
+        {
+            // Its type is the const's, hashed above.
+            value.hash_stable(hcx, hasher);
+        }
+        if (mir.ctfe || mir.trivial) && should_encode_const(def_kind) {
+            tcx.mir_const_qualif(def_id).hash_stable(hcx, hasher);
+        }
+        if mir.has_body() {
             bodies.extend(tcx.promoted_mir(def_id).iter());
         }
         for body in bodies {
             body.hash_stable(hcx, hasher);
-            BodySpans { positions: &mut *positions, hasher: &mut *hasher }.visit_body(body);
+            positions.visit_body(body);
+            positions.hash_body_records(hasher);
         }
     });
     // A macro's tokens come from the parser, with absolute spans.
@@ -455,67 +497,137 @@ fn hash_item<'tcx>(
     }
 }
 
-/// Hashes the position of every span of a MIR body, and of its macro call site.
-struct BodySpans<'a, 'tcx> {
-    positions: &'a mut SpanPositions<'tcx>,
-    hasher: &'a mut StableHasher,
-}
-
-impl<'tcx> mir::visit::Visitor<'tcx> for BodySpans<'_, 'tcx> {
+/// Records the position of every span of a MIR body, and of its macro call site.
+impl<'tcx> mir::visit::Visitor<'tcx> for SpanPositions<'tcx> {
     fn visit_span(&mut self, span: Span) {
-        self.positions.of_span(span).hash(self.hasher);
+        self.record_span(span);
     }
 }
 
 /// A span as file, 0-based line, byte and character column of its start, and length: what a
 /// dependent reads from it, and what its own metadata records (see
 /// `encode_portable_foreign_span`). Dummy spans, and spans that cross files, have no position.
-#[derive(Clone, Copy, Hash)]
-enum SpanPosition {
-    Dummy,
-    CrossesFiles,
-    In { file: StableSourceFileId, line: usize, column: u32, char_column: u32, len: u32 },
+///
+/// Files are numbered in the order the hash first meets them, and a file's `StableSourceFileId`
+/// is hashed once, after the body that gave it its number, so the number stands for the id.
+#[derive(Clone, Copy)]
+struct SpanPosition {
+    /// The file's number, from `FIRST_FILE` on, or `DUMMY` or `CROSSES_FILES`.
+    file: u32,
+    line: u32,
+    column: u32,
+    char_column: u32,
+    len: u32,
 }
 
-/// Finds span positions. MIR bodies repeat their spans, and neighbouring spans share a file, so
-/// each span's position (with that of its macro call site, if different) is found once.
+impl SpanPosition {
+    const DUMMY: u32 = 0;
+    const CROSSES_FILES: u32 = 1;
+    const FIRST_FILE: u32 = 2;
+
+    fn without_file(file: u32) -> Self {
+        SpanPosition { file, line: 0, column: 0, char_column: 0, len: 0 }
+    }
+
+    /// Appends the position as LEB128 numbers, which need no separator. Most are below 128,
+    /// so a position takes about 6 bytes rather than 20: spans are the bulk of what the hash
+    /// covers, and hashing costs by the byte.
+    fn record(self, records: &mut Vec<u8>) {
+        let mut bytes = [0u8; 25];
+        let mut len = 0;
+        for mut n in [self.file, self.line, self.column, self.column - self.char_column, self.len] {
+            while n >= 0x80 {
+                bytes[len] = n as u8 | 0x80;
+                len += 1;
+                n >>= 7;
+            }
+            bytes[len] = n as u8;
+            len += 1;
+        }
+        records.extend_from_slice(&bytes[..len]);
+    }
+}
+
+/// Finds and records span positions. MIR bodies repeat their spans, and neighbouring spans share
+/// a file and often a line, so each span's record (its position, and its macro call site's if
+/// different) is made once, and the last file and line are tried first.
 struct SpanPositions<'tcx> {
     tcx: TyCtxt<'tcx>,
-    known: FxHashMap<Span, (SpanPosition, Option<SpanPosition>)>,
-    last_file: Option<Arc<SourceFile>>,
+    /// The record of each span met so far (its position, and its call site's if different), as
+    /// its range in `records`.
+    known: FxHashMap<Span, (u32, u8)>,
+    records: Vec<u8>,
+    /// The records of the spans of the body being visited, hashed in one write.
+    body_records: Vec<u8>,
+    /// The number of each file met so far, by its first byte position.
+    numbers: FxHashMap<BytePos, u32>,
+    /// Files numbered since the last `hash_new_files`.
+    new_files: Vec<StableSourceFileId>,
+    /// The file of the last position found, its number, and the last line found in it.
+    last: Option<(Arc<SourceFile>, u32, usize)>,
 }
 
 impl<'tcx> SpanPositions<'tcx> {
     fn new(tcx: TyCtxt<'tcx>) -> Self {
-        SpanPositions { tcx, known: FxHashMap::default(), last_file: None }
+        SpanPositions {
+            tcx,
+            known: FxHashMap::default(),
+            records: Vec::new(),
+            body_records: Vec::new(),
+            numbers: FxHashMap::default(),
+            new_files: Vec::new(),
+            last: None,
+        }
     }
 
-    fn of_span(&mut self, span: Span) -> (SpanPosition, Option<SpanPosition>) {
-        if let Some(&known) = self.known.get(&span) {
-            return known;
-        }
-        let callsite = span.source_callsite();
-        let position = (
-            self.position(span),
-            if callsite != span { Some(self.position(callsite)) } else { None },
-        );
-        self.known.insert(span, position);
-        position
+    /// Appends the record of `span` to the body's records.
+    fn record_span(&mut self, span: Span) {
+        let (start, len) = match self.known.get(&span) {
+            Some(&known) => known,
+            None => {
+                let start = self.records.len();
+                let position = self.position(span);
+                let callsite = span.source_callsite();
+                let callsite = (callsite != span).then(|| self.position(callsite));
+                position.record(&mut self.records);
+                match callsite {
+                    Some(callsite) => {
+                        self.records.push(1);
+                        callsite.record(&mut self.records);
+                    }
+                    None => self.records.push(0),
+                }
+                let known = (start as u32, (self.records.len() - start) as u8);
+                self.known.insert(span, known);
+                known
+            }
+        };
+        let start = start as usize;
+        self.body_records.extend_from_slice(&self.records[start..start + usize::from(len)]);
+    }
+
+    /// Hashes the records of the body just visited, after the files it numbered.
+    fn hash_body_records(&mut self, hasher: &mut StableHasher) {
+        self.hash_new_files(hasher);
+        self.body_records.len().hash(hasher);
+        hasher.write(&self.body_records);
+        self.body_records.clear();
     }
 
     fn position(&mut self, span: Span) -> SpanPosition {
         let data = span.data_untracked();
         if data.is_dummy() {
-            return SpanPosition::Dummy;
+            return SpanPosition::without_file(SpanPosition::DUMMY);
         }
-        let file = self.file(data.lo);
+        let (file, number, line) = self.file(data.lo);
         if !file.contains(data.hi) {
-            return SpanPosition::CrossesFiles;
+            return SpanPosition::without_file(SpanPosition::CROSSES_FILES);
         }
-        let (line, column, char_column) = line_and_columns(&file, data.lo);
-        SpanPosition::In {
-            file: file.stable_id,
-            line,
+        let (line, column, char_column) = line_and_columns(file, line, data.lo);
+        self.last.as_mut().unwrap().2 = line;
+        SpanPosition {
+            file: number,
+            line: line as u32,
             column,
             char_column,
             len: data.hi.0 - data.lo.0,
@@ -525,32 +637,62 @@ impl<'tcx> SpanPositions<'tcx> {
     /// Where a carried body or macro sits: its file, first line and column.
     fn hash_item_position(&mut self, hasher: &mut StableHasher, def_id: LocalDefId) {
         let lo = self.tcx.source_span(def_id).lo();
-        let file = self.file(lo);
-        let (line, _, char_column) = line_and_columns(&file, lo);
-        (file.stable_id, line, char_column).hash(hasher);
+        let (file, number, line) = self.file(lo);
+        let (line, _, char_column) = line_and_columns(file, line, lo);
+        self.last.as_mut().unwrap().2 = line;
+        self.hash_new_files(hasher);
+        (number, line, char_column).hash(hasher);
     }
 
-    fn file(&mut self, pos: BytePos) -> Arc<SourceFile> {
-        match &self.last_file {
-            Some(file) if file.contains(pos) => Arc::clone(file),
-            _ => {
-                let file = self.tcx.sess.source_map().lookup_source_file(pos);
-                self.last_file = Some(Arc::clone(&file));
-                file
-            }
+    /// Hashes the ids of the files numbered since the last call, in the order they were
+    /// numbered.
+    fn hash_new_files(&mut self, hasher: &mut StableHasher) {
+        self.new_files.len().hash(hasher);
+        for id in self.new_files.drain(..) {
+            id.hash(hasher);
         }
+    }
+
+    /// The file that contains `pos`, its number, and the last line found in it.
+    fn file(&mut self, pos: BytePos) -> (&SourceFile, u32, usize) {
+        if !self.last.as_ref().is_some_and(|(file, ..)| file.contains(pos)) {
+            let file = self.tcx.sess.source_map().lookup_source_file(pos);
+            let next = SpanPosition::FIRST_FILE + self.numbers.len() as u32;
+            let number = *self.numbers.entry(file.start_pos).or_insert_with(|| {
+                self.new_files.push(file.stable_id);
+                next
+            });
+            self.last = Some((file, number, 0));
+        }
+        let (file, number, line) = self.last.as_ref().unwrap();
+        (file, *number, *line)
     }
 }
 
-/// The 0-based line of `pos` in `file`, and its byte and character columns. The character
-/// column counts only the multibyte characters of that line: `SourceMap::lookup_char_pos` counts
-/// them from the start of the file, which is slow for every span of a large non-ASCII file.
-fn line_and_columns(file: &SourceFile, pos: BytePos) -> (usize, u32, u32) {
+/// The 0-based line of `pos` in `file`, and its byte and character columns; `near` is a line to
+/// try first. The character column counts only the multibyte characters of that line:
+/// `SourceMap::lookup_char_pos` counts them from the start of the file, which is slow for every
+/// span of a large non-ASCII file.
+fn line_and_columns(file: &SourceFile, near: usize, pos: BytePos) -> (usize, u32, u32) {
     let pos = file.relative_position(pos);
-    let line = file.lookup_line(pos).unwrap_or(0);
-    let line_start = file.lines().get(line).copied().unwrap_or(pos);
+    let lines = file.lines();
+    let on_line = |line: usize| {
+        lines.get(line).is_some_and(|&start| start <= pos)
+            && lines.get(line + 1).is_none_or(|&next| pos < next)
+    };
+    let line = if on_line(near) {
+        near
+    } else if on_line(near + 1) {
+        near + 1
+    } else {
+        file.lookup_line(pos).unwrap_or(0)
+    };
+    let line_start = lines.get(line).copied().unwrap_or(pos);
     let column = pos.0 - line_start.0;
     let chars = &file.multibyte_chars;
+    if chars.is_empty() {
+        return (line, column, column);
+    }
     let first = chars.partition_point(|c| c.pos < line_start);
     let extra: u32 =
         chars[first..].iter().take_while(|c| c.pos < pos).map(|c| u32::from(c.bytes) - 1).sum();
