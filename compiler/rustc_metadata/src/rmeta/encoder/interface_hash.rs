@@ -16,7 +16,7 @@ use std::hash::{Hash, Hasher};
 use std::sync::Arc;
 
 use rustc_data_structures::fingerprint::Fingerprint;
-use rustc_data_structures::fx::FxHashMap;
+use rustc_data_structures::fx::{FxHashMap, FxHashSet};
 use rustc_data_structures::stable_hasher::{HashStable, StableHasher};
 use rustc_index::IndexVec;
 use rustc_index::bit_set::DenseBitSet;
@@ -133,7 +133,7 @@ fn interface_items(tcx: TyCtxt<'_>, carried: &IndexVec<LocalDefId, CarriedMir>) 
 
     let mut items = Vec::new();
     let mut seen = DenseBitSet::new_empty(carried.len());
-    let mut mentioned = MentionedDefs { found: Vec::new() };
+    let mut mentioned = MentionedDefs { found: Vec::new(), seen: FxHashSet::default() };
     while let Some(def_id) = roots.pop() {
         if !seen.insert(def_id) {
             continue;
@@ -226,11 +226,13 @@ fn has_item_bounds(tcx: TyCtxt<'_>, def_id: LocalDefId, def_kind: DefKind) -> bo
 }
 
 /// Collects the local definitions that types, bounds and bodies mention.
-struct MentionedDefs {
+struct MentionedDefs<'tcx> {
     found: Vec<LocalDefId>,
+    /// Types already visited: signatures and bodies repeat them.
+    seen: FxHashSet<Ty<'tcx>>,
 }
 
-impl MentionedDefs {
+impl MentionedDefs<'_> {
     fn add(&mut self, def_id: DefId) {
         if let Some(local) = def_id.as_local() {
             self.found.push(local);
@@ -238,8 +240,11 @@ impl MentionedDefs {
     }
 }
 
-impl<'tcx> TypeVisitor<TyCtxt<'tcx>> for MentionedDefs {
+impl<'tcx> TypeVisitor<TyCtxt<'tcx>> for MentionedDefs<'tcx> {
     fn visit_ty(&mut self, ty: Ty<'tcx>) {
+        if !self.seen.insert(ty) {
+            return;
+        }
         match *ty.kind() {
             ty::Adt(adt, _) => self.add(adt.did()),
             ty::Foreign(def_id)
@@ -285,7 +290,7 @@ impl<'tcx> TypeVisitor<TyCtxt<'tcx>> for MentionedDefs {
 /// Walks what `hash_item` hashes for `def_id`, to find the local definitions it mentions.
 fn visit_item<'tcx>(
     tcx: TyCtxt<'tcx>,
-    v: &mut MentionedDefs,
+    v: &mut MentionedDefs<'tcx>,
     def_id: LocalDefId,
     def_kind: DefKind,
     mir: CarriedMir,
