@@ -9,6 +9,7 @@ Verbs:
   export    write the work tree's commits back into patches/ and the new-file directories
   check     prepare from scratch in a temporary directory and compare with the work tree
 Anything else is handed to upstream's x.py in the prepared tree.
+prepare, build, test, export and check hold the cache's tree.lock: a second one is refused.
 
 Environment:
   RUST_HEADERS_CACHE          cache directory (default ~/.cache/rust-headers)
@@ -17,6 +18,9 @@ Environment:
   RUST_HEADERS_VERBOSE=1      stream upstream build output instead of writing it to a log only
 """
 
+import contextlib
+import fcntl
+import functools
 import hashlib
 import json
 import os
@@ -98,6 +102,51 @@ class Paths:
         self.cargo_target = os.path.join(self.cache, "cargo-target")
         self.toolchain = os.path.join(self.cache, "toolchain")
         self.logs = os.path.join(self.cache, "logs")
+
+
+_held_tree_locks = set()
+
+
+@contextlib.contextmanager
+def tree_lock(paths, verb):
+    """Holds the cache's tree lock: two drivers that re-lay or build the same tree at once would
+    leave it half reset (one export's `git am` under another's). A second driver is refused with
+    the holder's name; the lock is re-entrant within one process (build prepares first)."""
+    path = os.path.join(paths.cache, "tree.lock")
+    if path in _held_tree_locks:
+        yield
+        return
+    os.makedirs(paths.cache, exist_ok=True)
+    fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
+    try:
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            holder = os.pread(fd, 200, 0).decode(errors="replace").strip() or "another process"
+            raise Failure(f"{paths.cache} is in use by {holder} ({path}): "
+                          f"run ./x.py {verb} again when it has finished") from None
+        os.ftruncate(fd, 0)
+        os.pwrite(fd, f"./x.py {verb} (pid {os.getpid()})\n".encode(), 0)
+        _held_tree_locks.add(path)
+        try:
+            yield
+        finally:
+            _held_tree_locks.discard(path)
+            os.ftruncate(fd, 0)
+    finally:
+        os.close(fd)
+
+
+def locks_tree(verb):
+    """For a verb's function taking `(paths=None, ...)`: runs it under the tree lock."""
+    def wrap(fn):
+        @functools.wraps(fn)
+        def locked(paths=None, *args, **kwargs):
+            paths = paths or Paths()
+            with tree_lock(paths, verb):
+                return fn(paths, *args, **kwargs)
+        return locked
+    return wrap
 
 
 # ---------------------------------------------------------------------------------------------
@@ -447,6 +496,7 @@ def make_top_layers(tree, keys, root=ROOT):
     return restored
 
 
+@locks_tree("prepare")
 def prepare(paths=None, root=ROOT):
     paths = paths or Paths()
     pin = load_pin(root)
@@ -479,6 +529,7 @@ FORMAT_PATCH = ["format-patch", "--no-numbered", "--zero-commit", "--no-signatur
                 "--diff-algorithm=myers", "--default-prefix", "--no-stat", "--no-notes", "-q"]
 
 
+@locks_tree("export")
 def export(paths=None, root=ROOT):
     paths = paths or Paths()
     tree = Tree(paths.src)
@@ -548,6 +599,7 @@ def export(paths=None, root=ROOT):
                     f"{len(wanted)} new files")
 
 
+@locks_tree("check")
 def check(paths=None, root=ROOT):
     paths = paths or Paths()
     tree = Tree(paths.src)
@@ -875,9 +927,11 @@ def main(argv):
         if verb == "prepare":
             prepare()
         elif verb == "build" and not rest:
-            build(rest)
+            with tree_lock(Paths(), "build"):
+                build(rest)
         elif verb == "test" and all(a in step_names() for a in rest):
-            test(rest)
+            with tree_lock(Paths(), "test"):
+                test(rest)
         elif verb == "bench":
             bench(rest)
         elif verb == "export":

@@ -1,6 +1,7 @@
 """Unit tests of the driver (x.py), on a miniature pinned upstream made here: no network, no compiler."""
 
 import contextlib
+import fcntl
 import hashlib
 import importlib.util
 import io
@@ -205,6 +206,36 @@ class LayersTest(unittest.TestCase):
         self.assertNotIn("[EXPORT] patches", out)
         self.assertEqual(before, {p: xpy.read_bytes(os.path.join(self.mini.root, "patches", p)) for p in patches})
         self.mini.quiet(xpy.check, self.mini.paths, self.mini.root)
+
+    def test_a_second_driver_is_refused(self):
+        self.mini.prepare()
+        self.mini.commit_in_tree("b: return 4", {"compiler/b/src/lib.rs": "pub fn b() -> u32 {\n    4\n}\n"})
+        head = xpy.Tree(self.mini.paths.src).rev("HEAD")
+        # Another driver holds the lock (a lock taken on a second open file is another holder's).
+        with xpy.tree_lock(self.mini.paths, "export"):
+            fd = os.open(os.path.join(self.mini.paths.cache, "tree.lock"), os.O_RDWR)
+            try:
+                with self.assertRaises(BlockingIOError):
+                    fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            finally:
+                os.close(fd)
+        fd = os.open(os.path.join(self.mini.paths.cache, "tree.lock"), os.O_RDWR)
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            os.pwrite(fd, b"./x.py build (pid 1)\n", 0)
+            for verb in (xpy.export, xpy.prepare, xpy.check):
+                with self.assertRaises(xpy.Failure) as e:
+                    self.mini.quiet(verb, self.mini.paths, self.mini.root)
+                self.assertIn("in use by ./x.py build (pid 1)", str(e.exception))
+        finally:
+            os.close(fd)
+        # Refused means untouched: the commit is still there and nothing was exported.
+        self.assertEqual(xpy.Tree(self.mini.paths.src).rev("HEAD"), head)
+        self.assertFalse(os.path.exists(os.path.join(self.mini.root, "patches", "0001-b-return-4.patch")))
+        # Once released, the same driver may nest its verbs (build prepares under its own lock).
+        with xpy.tree_lock(self.mini.paths, "build"):
+            self.mini.quiet(xpy.export, self.mini.paths, self.mini.root)
+        self.assertTrue(os.path.exists(os.path.join(self.mini.root, "patches", "0001-b-return-4.patch")))
 
     def test_check_notices_a_forgotten_export(self):
         self.mini.prepare()
