@@ -33,25 +33,28 @@ use super::*;
 pub(crate) fn interface_hash(tcx: TyCtxt<'_>) -> Svh {
     let carried = carried_mir(tcx);
     let items = interface_items(tcx, &carried);
-    let fingerprint: Fingerprint = tcx.with_stable_hashing_context(|mut hcx| {
-        let mut hasher = StableHasher::new();
-        hash_crate(tcx, &mut hcx, &mut hasher);
-        // Local definitions differ only in the local half of their `DefPathHash`; the crate's
-        // half is in `hash_crate`.
-        let mut items: Vec<_> = items
-            .into_iter()
-            .map(|def_id| (tcx.def_path_hash(def_id.to_def_id()).local_hash().as_u64(), def_id))
-            .collect();
-        items.sort_unstable_by_key(|&(hash, _)| hash);
-        items.len().hash_stable(&mut hcx, &mut hasher);
-        let mut positions = SpanPositions::new(tcx);
-        let mut types = FxHashMap::default();
-        for (local_hash, def_id) in items {
-            hasher.write_u64(local_hash);
-            let mir = carried[def_id];
-            hash_item(tcx, &mut hcx, &mut hasher, &mut positions, &mut types, def_id, mir);
-        }
-        hasher.finish()
+    // Thousands of items and bodies share a few types (the consts of a crate like libc), and
+    // outside incremental sessions a type carries no fingerprint of its own.
+    let fingerprint: Fingerprint = ty::with_type_fingerprint_memo(|| {
+        tcx.with_stable_hashing_context(|mut hcx| {
+            let mut hasher = StableHasher::new();
+            hash_crate(tcx, &mut hcx, &mut hasher);
+            // Local definitions differ only in the local half of their `DefPathHash`; the crate's
+            // half is in `hash_crate`.
+            let mut items: Vec<_> = items
+                .into_iter()
+                .map(|def_id| (tcx.def_path_hash(def_id.to_def_id()).local_hash().as_u64(), def_id))
+                .collect();
+            items.sort_unstable_by_key(|&(hash, _)| hash);
+            items.len().hash_stable(&mut hcx, &mut hasher);
+            let mut positions = SpanPositions::new(tcx);
+            for (local_hash, def_id) in items {
+                hasher.write_u64(local_hash);
+                let mir = carried[def_id];
+                hash_item(tcx, &mut hcx, &mut hasher, &mut positions, def_id, mir);
+            }
+            hasher.finish()
+        })
     });
     Svh::new(fingerprint)
 }
@@ -335,7 +338,6 @@ fn hash_item<'tcx>(
     hcx: &mut StableHashingContext<'_>,
     hasher: &mut StableHasher,
     positions: &mut SpanPositions<'tcx>,
-    types: &mut FxHashMap<Ty<'tcx>, Fingerprint>,
     def_id: LocalDefId,
     mir: CarriedMir,
 ) {
@@ -379,15 +381,7 @@ fn hash_item<'tcx>(
             tcx.inferred_outlives_of(def_id).hash_stable(hcx, hasher);
         }
         if should_encode_type(tcx, def_id, def_kind) {
-            // Without incremental compilation a type's fingerprint is not cached in the type,
-            // and many items share one (thousands of consts in a crate like libc).
-            let ty = tcx.type_of(def_id).skip_binder();
-            let fingerprint: Fingerprint = *types.entry(ty).or_insert_with(|| {
-                let mut hasher = StableHasher::new();
-                ty.hash_stable(hcx, &mut hasher);
-                hasher.finish()
-            });
-            fingerprint.hash_stable(hcx, hasher);
+            tcx.type_of(def_id).skip_binder().hash_stable(hcx, hasher);
         }
         if should_encode_constness(def_kind) {
             tcx.constness(def_id).hash_stable(hcx, hasher);
