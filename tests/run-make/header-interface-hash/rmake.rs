@@ -6,7 +6,8 @@
 // only relink `app` (`mid` and `app`'s objects stay as they are), otherwise rebuild `mid` and
 // `app`. The result must be byte for byte what a clean build of the edited tree gives, and the
 // hash must move exactly as the corpus says, in the debug build also with incremental
-// compilation, where the base's hash must equal the non-incremental one. A library whose rlib embeds bitcode with debuginfo records crate hashes instead.
+// compilation, where the base's hash must equal the non-incremental one. A library whose rlib
+// embeds bitcode with debuginfo records crate hashes instead.
 
 use std::path::{Path, PathBuf};
 
