@@ -138,7 +138,8 @@ def tree_lock(paths, verb):
 
 
 def locks_tree(verb):
-    """For a verb's function taking `(paths=None, ...)`: runs it under the tree lock."""
+    """For a verb's function taking `(paths=None, ...)`: runs it under the tree lock, with
+    `Paths()` when no paths are given."""
     def wrap(fn):
         @functools.wraps(fn)
         def locked(paths=None, *args, **kwargs):
@@ -498,7 +499,6 @@ def make_top_layers(tree, keys, root=ROOT):
 
 @locks_tree("prepare")
 def prepare(paths=None, root=ROOT):
-    paths = paths or Paths()
     pin = load_pin(root)
     fetch(paths, pin)
     keys = layer_keys(paths, pin, root)
@@ -531,7 +531,6 @@ FORMAT_PATCH = ["format-patch", "--no-numbered", "--zero-commit", "--no-signatur
 
 @locks_tree("export")
 def export(paths=None, root=ROOT):
-    paths = paths or Paths()
     tree = Tree(paths.src)
     if not tree.exists() or not tree.rev("layer/debian"):
         raise Failure(f"no prepared tree at {paths.src}: run ./x.py prepare")
@@ -601,7 +600,6 @@ def export(paths=None, root=ROOT):
 
 @locks_tree("check")
 def check(paths=None, root=ROOT):
-    paths = paths or Paths()
     tree = Tree(paths.src)
     if not tree.exists():
         raise Failure(f"no prepared tree at {paths.src}: run ./x.py prepare")
@@ -825,8 +823,8 @@ def assemble_toolchain(paths, host, cargo_bin):
     log("TOOLCHAIN", f"+{TOOLCHAIN_NAME} -> {tc}: {version.splitlines()[0]}; {cargo_version}")
 
 
-def build(argv):
-    paths = Paths()
+@locks_tree("build")
+def build(paths=None):
     pin = load_pin()
     t0 = time.monotonic()
     prepare(paths)
@@ -883,10 +881,10 @@ def run_step(paths, name, cmd):
     raise Failure(f"test step {name}: unknown kind {kind!r} (x, cargo or sh)")
 
 
-def test(argv):
-    paths = Paths()
+@locks_tree("test")
+def test(paths=None, only=()):
     steps = read_steps(os.path.join(ROOT, ".ci", "test-steps"))
-    only = set(argv)
+    only = set(only)
     unknown = only - {n for n, _ in steps}
     if unknown:
         raise Failure(f"no such test step: {', '.join(sorted(unknown))}")
@@ -927,11 +925,9 @@ def main(argv):
         if verb == "prepare":
             prepare()
         elif verb == "build" and not rest:
-            with tree_lock(Paths(), "build"):
-                build(rest)
+            build()
         elif verb == "test" and all(a in step_names() for a in rest):
-            with tree_lock(Paths(), "test"):
-                test(rest)
+            test(only=rest)
         elif verb == "bench":
             bench(rest)
         elif verb == "export":
