@@ -12,10 +12,11 @@ use cargo_test_support::{Execs, Project, basic_manifest, project};
 
 /// The wrapper. It drops `-Z link-if-ready`, so that a unit compiled against headers always links
 /// in a step of its own. It logs, for each compile against headers (`-Z no-link`) and each link
-/// (`-Z link-only`), whether `dep` had ended; it holds `dep`'s end until 300 ms after a compile
-/// against headers has run (at most 60 s), that of crate `HEADER_TEST_HOLD_FOR` if set; with
-/// `KILL_CARGO_AT_LINK` set it kills cargo when a link starts;
-/// with `FAIL_DEP` set `dep` fails after it has written its header.
+/// (`-Z link-only`), whether the held crate (`dep`, or `HEADER_TEST_HELD`) had ended
+/// (`dep_done`); it holds that crate's end until 300 ms after a compile against headers has run
+/// (at most 60 s), that of crate `HEADER_TEST_HOLD_FOR` if set;
+/// with `KILL_CARGO_AT_LINK` set it kills cargo when a link starts;
+/// with `FAIL_DEP` set the held crate fails after it has written its header.
 const WRAPPER: &str = r#"
 use std::path::Path;
 use std::process::Command;
@@ -27,6 +28,7 @@ fn main() {
     if let Some(i) = args.windows(2).position(|w| w[0] == "-Z" && w[1] == "link-if-ready") {
         args.drain(i..i + 2);
     }
+    let held = std::env::var("HEADER_TEST_HELD").unwrap_or_else(|_| "dep".to_string());
     let markers = std::env::var("HEADER_TEST_MARKERS").unwrap();
     let markers = Path::new(&markers);
     let crate_name = args
@@ -66,7 +68,7 @@ fn main() {
     if compile && awaited {
         std::fs::write(markers.join("consumer-compiled"), "").unwrap();
     }
-    if crate_name == "dep" && !args.iter().any(|a| a == "--test") {
+    if crate_name == held && !args.iter().any(|a| a == "--test") {
         let start = Instant::now();
         while !markers.join("consumer-compiled").exists() && start.elapsed() < Duration::from_secs(60) {
             std::thread::sleep(Duration::from_millis(20));
@@ -644,4 +646,22 @@ fn killed_at_relink_then_rerun() {
     let (compiled, _, stderr) = build_and_watch(&p, "build");
     assert!(!compiled.contains(&"b".to_string()), "{stderr}");
     p.process(&p.bin("app")).with_stdout_data("43\n").run();
+}
+
+#[cargo_test(nightly, reason = "-Z header-pipelining is unstable")]
+fn integration_test_compiles_while_its_binary_builds() {
+    // Cargo keeps an integration test's edge to its package's binaries (`CARGO_BIN_EXE_<name>`)
+    // out of the job graph: the test needs them only to run. Header pipelining keeps it out too.
+    let wrapper = build_wrapper();
+    let p = consumer_project("");
+    let markers = markers(&p);
+    // The binary `foo` is held until `t` has compiled.
+    wrapped(&p, "test -Z header-pipelining --test t", &wrapper, &markers)
+        .env("HEADER_TEST_HELD", "foo")
+        .env("HEADER_TEST_HOLD_FOR", "t")
+        .with_stdout_contains("test t ... ok")
+        .run();
+    let log = log(&p);
+    assert!(log.contains("compile t dep_done=false"), "{log}");
+    assert!(log.contains("link t"), "{log}");
 }
