@@ -17,6 +17,10 @@ with the most transitive dependents goes first):
             headers exist; its link is a separate job that starts when every rlib it links is
             finished (it holds no slot while waiting, as in cargo)
 
+Like cargo, no schedule waits for the binaries of a unit's own package: an integration test or
+bench depends on them (`CARGO_BIN_EXE_<name>`) only to run, and cargo keeps that edge out of its
+job graph.
+
 and reports, per core count, the makespan of each schedule and the lower bound of the headers
 schedule: the longer of its critical path and its total work divided by the cores.
 
@@ -35,6 +39,7 @@ Usage: bench/simulate.py TIMINGS.html UNIT_GRAPH.json [--headers] [--cores 1,2,4
 """
 
 import argparse
+import copy
 import heapq
 import json
 import re
@@ -101,6 +106,7 @@ class Unit:
                  or crate_types <= {"cdylib", "staticlib"} or self.mode == "test")
             and not self.lto
         )
+        self.pkg = graph_unit["pkg_id"]
         self.start = 0.0
         self.duration = 0.0  # the unit's own work: compile, plus link for a linking unit
         self.meta = None  # when its .rmeta (header) exists, from its start
@@ -159,7 +165,7 @@ def jobs_for(units: list[Unit], schedule: str) -> list[Job]:
     for u in units:
         separate_link = schedule == "headers" and u.consumes_headers
         compile_job = Job(u, "compile", u.duration - (u.link if separate_link else 0.0))
-        for d in u.deps:
+        for d in build_deps(units, u):
             dep = units[d]
             if schedule == "none" or not dep.is_rlib:
                 event = "done"
@@ -179,14 +185,15 @@ def jobs_for(units: list[Unit], schedule: str) -> list[Job]:
             link.waits += [(d, "done") for d in sorted(link_set(units, u))]
             link.priority = 1 << 40  # a link takes the next free slot, as in cargo
             jobs.append(link)
-    # Cargo's priority: the number of units that transitively depend on a unit.
+    # Cargo's priority: the number of units that transitively depend on a unit in its job graph.
     dependents: dict[int, set[int]] = {}
+    waited_for = {u.index: set(build_deps(units, u)) for u in units}
 
     def reverse_closure(i: int) -> set[int]:
         if i not in dependents:
             dependents[i] = set()
             for u in units:
-                if i in u.deps:
+                if i in waited_for[u.index]:
                     dependents[i] |= {u.index} | reverse_closure(u.index)
         return dependents[i]
 
@@ -196,10 +203,17 @@ def jobs_for(units: list[Unit], schedule: str) -> list[Job]:
     return jobs
 
 
+def build_deps(units: list[Unit], u: Unit) -> list[int]:
+    """The dependencies a unit waits for: not the binaries (or tests) of its own package, which an
+    integration test or bench needs only to run (cargo's `JobQueue::enqueue` drops that edge)."""
+    return [d for d in u.deps
+            if not (units[d].pkg == u.pkg and units[d].target["kind"][0] in ("bin", "test"))]
+
+
 def link_set(units: list[Unit], u: Unit) -> set[int]:
     """The rlibs a linking unit links: its library dependencies, transitively."""
     seen: set[int] = set()
-    stack = [d for d in u.deps if units[d].is_rlib]
+    stack = [d for d in build_deps(units, u) if units[d].is_rlib]
     while stack:
         d = stack.pop()
         if d in seen:
@@ -251,6 +265,16 @@ def simulate(units: list[Unit], schedule: str, cores: int) -> float:
             t, i, e = heapq.heappop(heap_events)
             events[(i, e)] = t
     return now
+
+
+def with_durations(units: list[Unit], source: list[Unit]) -> list[Unit]:
+    """A copy of `units` (one run of a unit graph) with the durations of `source` (another run
+    of the same graph), so that two schedules can be compared on the same work. A unit keeps its
+    own link share, at most its new duration."""
+    out = copy.deepcopy(units)
+    for u, s in zip(out, source):
+        u.duration, u.meta, u.link = s.duration, s.meta, min(u.link, s.duration)
+    return out
 
 
 def critical_path(units: list[Unit], schedule: str) -> float:
