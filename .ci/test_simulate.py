@@ -59,6 +59,45 @@ class IntegrationTestEdge(unittest.TestCase):
         self.assertEqual(simulate.link_set(self.units, self.units[3]), {0, 1})
 
 
+class Ties(unittest.TestCase):
+    def test_ties_go_in_the_measured_order(self):
+        # Three libraries of equal priority (one dependent each) on two slots; only `c`'s
+        # dependent is long. Cargo breaks such ties in hash-map order, which changes from run to
+        # run, so the simulator follows the measured starts.
+        def makespan(c_start):
+            us = units(
+                (graph_unit("a", "lib", "build", []), 1.0, None),
+                (graph_unit("b", "lib", "build", []), 1.0, None),
+                (graph_unit("c", "lib", "build", []), 1.0, None),
+                (graph_unit("a2", "lib", "build", [0]), 0.0, None),
+                (graph_unit("b2", "lib", "build", [1]), 0.0, None),
+                (graph_unit("c2", "lib", "build", [2]), 10.0, None),
+            )
+            us[0].start, us[1].start, us[2].start = 1.0, 2.0, c_start
+            return simulate.simulate(us, "none", 2)
+
+        self.assertEqual(makespan(0.0), 11.0)
+        self.assertEqual(makespan(3.0), 12.0)
+
+
+    def test_among_equal_priorities_the_job_ready_last_goes_first(self):
+        # Cargo's pending queue is a stack per priority. At 1.0 one slot frees: `x` has waited
+        # since 0.0, `y` became ready at 1.0 (when `w` ended), both with one dependent. `y` goes
+        # first although the run started `x` first, and `y`'s long dependent starts at 2.0.
+        us = units(
+            (graph_unit("w", "lib", "build", []), 1.0, None),
+            (graph_unit("y", "lib", "build", [0]), 1.0, None),
+            (graph_unit("y2", "lib", "build", [1]), 10.0, None),
+            (graph_unit("x", "lib", "build", []), 1.0, None),
+            (graph_unit("x2", "lib", "build", [3]), 0.0, None),
+            (graph_unit("l", "lib", "build", []), 2.0, None),
+            *[(graph_unit(f"l{i}", "lib", "build", [5]), 0.0, None) for i in range(3)],
+        )
+        for u, start in zip(us, [0.0, 3.0, 0.0, 0.5, 0.0, 0.0, 5.0, 5.0, 5.0]):
+            u.start = start
+        self.assertEqual(simulate.simulate(us, "none", 2), 12.0)
+
+
 class SameDurations(unittest.TestCase):
     def test_with_durations_keeps_the_link_share_within_the_new_duration(self):
         a = units((graph_unit("app", "bin", "build", []), 5.0, None))

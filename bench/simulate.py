@@ -7,7 +7,9 @@ are matched by package name, version, target, mode and features.
 
 Each unit's measured durations are replayed under three schedules, with cargo's scheduling rule
 (a unit starts when its dependencies allow it and a job slot is free; among ready units the one
-with the most transitive dependents goes first):
+with the most transitive dependents goes first, then the one that became ready last; cargo
+breaks the remaining ties in hash-map order, which changes from run to run, so they go in the
+order the measured run started the units):
 
   none      no pipelining: a unit starts when each dependency has finished
   stock     cargo's pipelining: a library starts once the `.rmeta` of each library it depends on
@@ -235,11 +237,18 @@ def simulate(units: list[Unit], schedule: str, cores: int) -> float:
     def ready(job: Job) -> bool:
         return all((d, e) in events and events[(d, e)] <= now for d, e in job.waits)
 
+    def since(job: Job) -> float:
+        return max((events[w] for w in job.waits), default=0.0)
+
     while pending or running:
         free = cores - len(running)
         if free > 0:
+            # Among equal priorities cargo takes the job that became ready last (its pending
+            # queue is a stack per priority), and among those an arbitrary one: here the one the
+            # measured run started first.
             startable = sorted((j for j in pending if ready(jobs[j])),
-                               key=lambda j: (-jobs[j].priority, j))
+                               key=lambda j: (-jobs[j].priority, -since(jobs[j]),
+                                              jobs[j].unit.start, j))
             for j in startable[:free]:
                 pending.remove(j)
                 job = jobs[j]
