@@ -19,12 +19,12 @@ order the measured run started the units):
             headers exist; its link is a separate job that starts when every rlib it links is
             finished (it holds no slot while waiting, as in cargo)
 
+and reports, per core count, the makespan of each schedule and the lower bound of the headers
+schedule: the longer of its critical path and its total work divided by the cores.
+
 Like cargo, no schedule waits for the binaries of a unit's own package: an integration test or
 bench depends on them (`CARGO_BIN_EXE_<name>`) only to run, and cargo keeps that edge out of its
 job graph.
-
-and reports, per core count, the makespan of each schedule and the lower bound of the headers
-schedule: the longer of its critical path and its total work divided by the cores.
 
 Durations come from the run given. For the headers schedule the run must be a
 `-Z header-pipelining` run (`--headers`, or a report that has a separate link section): its
