@@ -245,6 +245,20 @@ fn test_harness_and_example_compile_against_headers() {
     let log = self::log(&p);
     assert!(log.contains("compile ex dep_done=false"), "{log}");
     assert!(log.contains("link ex dep_done=true"), "{log}");
+
+    // Cargo keeps an integration test's edge to its package's binaries (`CARGO_BIN_EXE_<name>`)
+    // out of the job graph: the test needs them only to run. The flag keeps it out too: `t`
+    // compiles while the binary `foo` is held.
+    p.cargo("clean").run();
+    fs::remove_dir_all(&markers).unwrap();
+    let markers = self::markers(&p);
+    wrapped(&p, "test -Z header-pipelining --test t", &wrapper, &markers)
+        .env("HEADER_TEST_HELD", "foo")
+        .env("HEADER_TEST_HOLD_FOR", "t")
+        .with_stdout_contains("test t ... ok")
+        .run();
+    let log = self::log(&p);
+    assert!(log.contains("compile t dep_done=false"), "{log}");
 }
 
 #[cargo_test(nightly, reason = "-Z header-pipelining is unstable")]
@@ -646,22 +660,4 @@ fn killed_at_relink_then_rerun() {
     let (compiled, _, stderr) = build_and_watch(&p, "build");
     assert!(!compiled.contains(&"b".to_string()), "{stderr}");
     p.process(&p.bin("app")).with_stdout_data("43\n").run();
-}
-
-#[cargo_test(nightly, reason = "-Z header-pipelining is unstable")]
-fn integration_test_compiles_while_its_binary_builds() {
-    // Cargo keeps an integration test's edge to its package's binaries (`CARGO_BIN_EXE_<name>`)
-    // out of the job graph: the test needs them only to run. Header pipelining keeps it out too.
-    let wrapper = build_wrapper();
-    let p = consumer_project("");
-    let markers = markers(&p);
-    // The binary `foo` is held until `t` has compiled.
-    wrapped(&p, "test -Z header-pipelining --test t", &wrapper, &markers)
-        .env("HEADER_TEST_HELD", "foo")
-        .env("HEADER_TEST_HOLD_FOR", "t")
-        .with_stdout_contains("test t ... ok")
-        .run();
-    let log = log(&p);
-    assert!(log.contains("compile t dep_done=false"), "{log}");
-    assert!(log.contains("link t"), "{log}");
 }
