@@ -164,10 +164,11 @@ class Job:
 def jobs_for(units: list[Unit], schedule: str) -> list[Job]:
     """The jobs of a schedule, each with the unit events it waits for."""
     jobs = []
+    waited_for = {u.index: build_deps(units, u) for u in units}
     for u in units:
         separate_link = schedule == "headers" and u.consumes_headers
         compile_job = Job(u, "compile", u.duration - (u.link if separate_link else 0.0))
-        for d in build_deps(units, u):
+        for d in waited_for[u.index]:
             dep = units[d]
             if schedule == "none" or not dep.is_rlib:
                 event = "done"
@@ -189,7 +190,6 @@ def jobs_for(units: list[Unit], schedule: str) -> list[Job]:
             jobs.append(link)
     # Cargo's priority: the number of units that transitively depend on a unit in its job graph.
     dependents: dict[int, set[int]] = {}
-    waited_for = {u.index: set(build_deps(units, u)) for u in units}
 
     def reverse_closure(i: int) -> set[int]:
         if i not in dependents:
