@@ -2,7 +2,9 @@
 as path dependencies (bench/ripgrep_workspace.py), built with `cargo +headers build
 -Z header-pipelining` (dev profile, incremental on, as cargo defaults). A private body edited in
 grep-matcher must recompile grep-matcher only and relink `rg`, and `rg` must find what it finds
-before the edit. Needs ripgrep's sources from crates.io (fetched once, then offline)."""
+before the edit. Then a dependent that was cut off, grep-searcher, is edited: its incremental
+compile must succeed (issue 19: it reuses what its cache holds of grep-matcher), and `rg` must equal
+a clean build byte for byte. Needs ripgrep's sources from crates.io (fetched once, then offline)."""
 
 import os
 import subprocess
@@ -59,6 +61,26 @@ def main():
     if compiled or "Relinking" in stderr:
         sys.exit(f"the next build is not fresh:\n{stderr[-3000:]}")
     print("[RG] rg relinked, same results, next build fresh")
+
+    searcher = ws / "crates/grep-searcher/src/lib.rs"
+    text = searcher.read_text()
+    assert text.count("\nmod searcher;") == 1
+    time.sleep(1.1)
+    searcher.write_text(text.replace(
+        "\nmod searcher;", "\nmod searcher;\n\n#[doc(hidden)]\npub fn header_ci_marker() -> u64 {\n    7\n}", 1))
+    compiled, stderr = cargo(ws, "build")
+    if "grep_searcher" not in compiled:
+        sys.exit(f"grep-searcher was not compiled after its edit:\n{stderr[-4000:]}")
+    print(f"[RG] after an edit of grep-searcher, a dependent cut off before: compiled {compiled}")
+    compiled, stderr = cargo(ws, "build")
+    if compiled or "Relinking" in stderr:
+        sys.exit(f"the next build is not fresh:\n{stderr[-3000:]}")
+    rebuilt = (ws / "target/debug/rg").read_bytes()
+    subprocess.run(["cargo", "+headers", "clean", "--offline"], cwd=ws, check=True, capture_output=True)
+    cargo(ws, "build")
+    if (ws / "target/debug/rg").read_bytes() != rebuilt:
+        sys.exit("rg after the edits differs from a clean build")
+    print("[RG] rg equals a clean build of the edited tree")
 
 
 if __name__ == "__main__":

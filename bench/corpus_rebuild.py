@@ -54,8 +54,8 @@ def main() -> int:
             continue
         verdict = edit.verdict[profile]
         print(f"[EDIT] {edit.name} ({verdict})", flush=True)
-        med, crates, bound = rebuild.measure(args.workspace, lambda e=edit: e.apply(up), revert,
-                                             args.runs, args.release)
+        med, crates, bound, _ = rebuild.measure(args.workspace, lambda e=edit: e.apply(up), revert,
+                                                args.runs, args.release)
         compiled = crates["headers"][0]
         expected = ["up"] if verdict == "unchanged" else ["app", "mid", "up"]
         mark = "" if compiled == expected else " **(not as the corpus says)**"

@@ -10,8 +10,14 @@ bound: a no-op `cargo build` (what cargo costs when nothing is to be done) plus,
 run's timings, the compiles of the crates rustc compiled, one after the other, and the longest
 relink.
 
+With `--then FILE FIND REPLACE`, each run goes on with a second edit, of a dependent of the first
+edit's crate, and times that build too (a second row, `then …`): after an early cutoff, the
+dependent's incremental cache is older than the upstream crate it read (stock compiled the
+dependent in the first build), so this row shows what the cutoff costs the dependent's next
+incremental compile.
+
     rebuild.py WORKSPACE FILE FIND REPLACE [--runs N] [--release] [--label TEXT] [--out REPORT.md]
-               [--json DATA.json]
+               [--json DATA.json] [--then FILE FIND REPLACE]
 """
 
 import argparse
@@ -68,19 +74,22 @@ def lower_bound(ws: Path) -> float:
     return compiles + max(links)
 
 
-def measure(ws: Path, apply, revert, runs: int, release: bool):
-    """Times `runs` rebuilds per variant, alternately after apply() and revert()."""
+def measure(ws: Path, apply, revert, runs: int, release: bool, then=None):
+    """Times `runs` rebuilds per variant, alternately after apply() and revert(); with `then`
+    (apply, revert) of a second edit, also the build after it, in each run."""
     times = {v: [] for v in VARIANTS}
-    crates, bounds = {}, []
+    then_times = {v: [] for v in VARIANTS}
+    crates, then_crates, bounds = {}, {}, []
     for v in VARIANTS:
         build(ws, v, release)
     # What cargo itself costs when nothing is to be done: part of every rebuild's lower bound.
     noop = statistics.median(build(ws, "headers", release)[0] for _ in range(3))
     try:
         for i in range(runs):
+            order = list(VARIANTS) if i % 2 == 0 else list(reversed(VARIANTS))
             time.sleep(1.1)  # let the edited file's mtime move past the last build's
             apply() if i % 2 == 0 else revert()
-            for v in list(VARIANTS) if i % 2 == 0 else list(reversed(VARIANTS)):
+            for v in order:
                 elapsed, compiled, relinked = build(ws, v, release)
                 times[v].append(elapsed)
                 crates[v] = (compiled, relinked)
@@ -88,10 +97,24 @@ def measure(ws: Path, apply, revert, runs: int, release: bool):
                     bounds.append(noop + lower_bound(ws))
                 print(f"[RUN] {i + 1} {v}: {elapsed:.2f} s, compiled {compiled}, relinked {relinked}",
                       flush=True)
+            if then:
+                time.sleep(1.1)
+                then[0]() if i % 2 == 0 else then[1]()
+                for v in order:
+                    elapsed, compiled, relinked = build(ws, v, release)
+                    then_times[v].append(elapsed)
+                    then_crates[v] = (compiled, relinked)
+                    print(f"[RUN] {i + 1} {v}, then: {elapsed:.2f} s, compiled {compiled}", flush=True)
     finally:
         revert()
+        if then:
+            then[1]()
     med = {v: statistics.median(t) for v, t in times.items()}
-    return med, crates, statistics.median(bounds) if bounds else None
+    bound = statistics.median(bounds) if bounds else None
+    if not then:
+        return med, crates, bound, None
+    then_med = {v: statistics.median(t) for v, t in then_times.items()}
+    return med, crates, bound, (then_med, then_crates)
 
 
 def row(label: str, release: bool, runs: int, med, crates, bound: float | None) -> str:
@@ -125,18 +148,33 @@ def main() -> int:
     ap.add_argument("--label", default=None)
     ap.add_argument("--out", type=Path)
     ap.add_argument("--json", type=Path, help="append the ratio (for the chart) to this file")
+    ap.add_argument("--then", nargs=3, metavar=("FILE", "FIND", "REPLACE"),
+                    help="a second edit, of a dependent, after each first one; timed too")
     args = ap.parse_args()
     path = args.workspace / args.file
     original = path.read_text()
     if original.count(args.find) != 1:
         sys.exit(f"{args.find!r} must occur once in {path}")
     edited = original.replace(args.find, args.replace)
-    med, crates, bound = measure(args.workspace, lambda: path.write_text(edited),
-                                 lambda: path.write_text(original), args.runs, args.release)
+    then = None
+    if args.then:
+        then_path = args.workspace / args.then[0]
+        then_original = then_path.read_text()
+        if then_original.count(args.then[1]) != 1:
+            sys.exit(f"{args.then[1]!r} must occur once in {then_path}")
+        then_edited = then_original.replace(args.then[1], args.then[2])
+        then = (lambda: then_path.write_text(then_edited), lambda: then_path.write_text(then_original))
+    med, crates, bound, after = measure(args.workspace, lambda: path.write_text(edited),
+                                        lambda: path.write_text(original), args.runs, args.release,
+                                        then)
     label = args.label or f"{args.workspace.name}: {args.file}"
     profile = "release" if args.release else "dev"
     append(args.out, row(label, args.release, args.runs, med, crates, bound), args.json,
            {"label": f"rebuild {label}, {profile}", "ratio": med["stock"] / med["headers"]})
+    if after:
+        then_med, then_crates = after
+        append(args.out, row(f"then {args.then[0]}", args.release, args.runs, then_med, then_crates,
+                             None))
     return 0
 
 

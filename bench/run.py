@@ -157,17 +157,21 @@ def rebuilds(ws: Path, name: str, edits, quick: bool, out: Path, data: Path) -> 
     runs = ["--runs", "2" if quick else "4"]
     commands = []
     for profile in ([], ["--release"]) if not quick else ([],):
-        for label, file, find, replace in edits:
+        for label, file, find, replace, *then in edits:
             commands.append([sys.executable, str(BENCH / "rebuild.py"), str(ws), file, find,
                              replace, *runs, *profile, "--label", f"{name}: {label}",
-                             "--out", str(out), "--json", str(data)])
+                             "--out", str(out), "--json", str(data),
+                             *(["--then", *then[0]] if then else [])])
     return commands
 
 
-# Edits that keep the interface, in a low crate of each real workspace.
+# Edits that keep the interface, in a low crate of each real workspace; optionally followed by an
+# edit of a dependent (`rebuild.py --then`), whose build reuses the dependent's incremental cache.
 RIPGREP_EDITS = [
     ("grep-matcher, BitSet's Debug body", "crates/grep-matcher/src/lib.rs",
-     "fmtd.entry(&b);", "fmtd.entry(&(b ^ 0));"),
+     "fmtd.entry(&b);", "fmtd.entry(&(b ^ 0));",
+     ("crates/core/main.rs", "        stdout.write_all(b\": \")?;\n",
+      "        stdout.write_all(b\":\")?;\n        stdout.write_all(b\" \")?;\n")),
     ("grep-searcher, private replace_bytes body", "crates/grep-searcher/src/line_buffer.rs",
      "    bytes[first_pos] = replacement;\n", "    bytes[first_pos] = replacement ^ 0;\n"),
 ]

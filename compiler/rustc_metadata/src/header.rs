@@ -29,8 +29,8 @@ use crate::locator::{CrateFlavor, get_metadata_section};
 #[derive(Clone, Debug, Encodable, Decodable)]
 pub struct LinkedHeader {
     pub crate_name: Symbol,
-    /// The hash the local crate recorded: the header's interface hash if it has one (see
-    /// `crate_hash` under `-Z consume-headers`), else its crate hash.
+    /// The hash the local crate recorded (`recorded_crate_hash`): the header's interface hash
+    /// if it has one, else its crate hash.
     pub hash: Svh,
     pub header: PathBuf,
     pub rlib: PathBuf,
@@ -53,7 +53,7 @@ pub fn linked_headers(tcx: TyCtxt<'_>) -> Vec<LinkedHeader> {
             };
             Some(LinkedHeader {
                 crate_name: tcx.crate_name(cnum),
-                hash: tcx.crate_hash(cnum),
+                hash: tcx.recorded_crate_hash(cnum),
                 header: header.clone(),
                 rlib: rlib.clone(),
             })
@@ -143,10 +143,16 @@ pub fn linked_rlibs_ready(
     })
 }
 
-/// Whether the local crate's outputs record its dependencies' source files, checksums or text,
-/// which no interface hash covers: LLVM bitcode with debuginfo (embedded in a library, or
-/// emitted), DWARF 5 line tables, `-Z embed-source`. Such a crate records its dependencies'
-/// crate hashes even under `-Z consume-headers`, and is recompiled whenever they change.
+/// Whether the local crate's outputs record what no interface hash covers: its dependencies'
+/// source files, their checksums or text, or the lines of their type definitions. With
+/// debuginfo, the LLVM IR of code inlined or instantiated from a dependency names the
+/// dependency's source files with their checksums. They reach the output in LLVM bitcode
+/// (embedded in a library, emitted, or as the objects of linker-plugin LTO), in DWARF 5 line
+/// tables, in CodeView (PDB targets), with `-Z embed-source`, and through ThinLTO (also the local
+/// ThinLTO of an optimized build with several codegen units), which names promoted symbols
+/// (`.llvm.<N>`) after a hash of the module. `-Z debug-info-type-line-numbers` records the line
+/// of each type's definition. Such a crate records its dependencies' crate hashes even under
+/// `-Z consume-headers`, and is recompiled whenever they change.
 pub(crate) fn records_upstream_sources(tcx: TyCtxt<'_>) -> bool {
     let sess = tcx.sess;
     if sess.opts.debuginfo == DebugInfo::None {
@@ -154,9 +160,17 @@ pub(crate) fn records_upstream_sources(tcx: TyCtxt<'_>) -> bool {
     }
     let bitcode = sess.opts.output_types.contains_key(&OutputType::Bitcode)
         || sess.opts.output_types.contains_key(&OutputType::LlvmAssembly)
+        || sess.opts.cg.linker_plugin_lto.enabled()
+        || sess.target.obj_is_bitcode
         || (sess.opts.cg.embed_bitcode
             && tcx.crate_types().iter().any(|ty| *ty != CrateType::Executable));
-    bitcode || sess.dwarf_version() >= 5 || sess.opts.unstable_opts.embed_source
+    let thin_lto = matches!(sess.lto(), Lto::ThinLocal | Lto::Thin | Lto::Fat);
+    bitcode
+        || thin_lto
+        || sess.dwarf_version() >= 5
+        || sess.target.uses_pdb_debuginfo()
+        || sess.opts.unstable_opts.embed_source
+        || sess.opts.unstable_opts.debug_info_type_line_numbers
 }
 
 /// Rejects option combinations that cannot work with headers, before any analysis runs.

@@ -3,8 +3,13 @@
 //! `-Z header-pipelining`; for each edit of `up`, in the dev and the release profile, the build
 //! after the edit must recompile exactly `up` when the corpus says the interface is unchanged
 //! (and relink `app`), or `up`, `mid` and `app` when it changed; and its outputs must equal a
-//! clean build of the edited workspace byte for byte. Incremental compilation is off: with it,
-//! rustc names objects after a random per-invocation string, so no two builds repeat.
+//! clean build of the edited workspace byte for byte. Incremental compilation is off there: with
+//! it, rustc names objects after a random per-invocation string, so no two rlibs repeat.
+//!
+//! Then the dev profile once more with incremental compilation on, as cargo's default has it,
+//! and a sequence: after the edit of `up`, `mid` is edited too (issue 19: the next build of a
+//! dependent reuses what its incremental cache holds of a cut-off dependency). That build must
+//! succeed, the next one must be fresh, and `app` must equal a clean build byte for byte.
 
 use std::path::{Path, PathBuf};
 
@@ -52,8 +57,13 @@ fn workspace() -> PathBuf {
 
 /// Builds the workspace; returns the crates rustc compiled and whether `app` was relinked.
 fn build(ws: &Path, release: bool) -> (Vec<String>, bool) {
+    build_with(ws, release, false)
+}
+
+/// `build`, with incremental compilation on (cargo's default for the dev profile) if asked.
+fn build_with(ws: &Path, release: bool, incremental: bool) -> (Vec<String>, bool) {
     let mut cmd = cargo();
-    cmd.current_dir(ws).env("CARGO_INCREMENTAL", "0");
+    cmd.current_dir(ws).env("CARGO_INCREMENTAL", if incremental { "1" } else { "0" });
     cmd.args(["build", "--offline", "-v", "-Zheader-pipelining"]);
     if release {
         cmd.arg("--release");
@@ -130,6 +140,51 @@ fn main() {
                 edit.name
             );
         }
+    }
+    // Incremental, then an edit of the dependent.
+    let debug = CORPUS_PROFILES.iter().position(|p| *p == "debug").unwrap();
+    for edit in &edits {
+        let ws = workspace();
+        build_with(&ws, false, true);
+        std::thread::sleep(std::time::Duration::from_millis(1100));
+        apply(edit, &ws.join("up"));
+        let (after_up, _) = build_with(&ws, false, true);
+        let expected: &[&str] =
+            if edit.unchanged[debug] { &["up"] } else { &["app", "mid", "up"] };
+        if after_up != expected {
+            failures.push(format!(
+                "incremental/{}: compiled {after_up:?}; expected {expected:?}",
+                edit.name
+            ));
+        }
+        std::thread::sleep(std::time::Duration::from_millis(1100));
+        let mid = ws.join("mid/src/lib.rs");
+        let added = "\npub fn added_later() -> u32 {\n    7\n}\n";
+        write(&mid, format!("{}{added}", read_to_string(&mid)));
+        let (compiled, _) = build_with(&ws, false, true);
+        if compiled != ["app", "mid"] {
+            failures.push(format!(
+                "incremental/{}, then mid: compiled {compiled:?}; expected [\"app\", \"mid\"]",
+                edit.name
+            ));
+        }
+        let (compiled, relinked) = build_with(&ws, false, true);
+        if !compiled.is_empty() || relinked {
+            failures.push(format!(
+                "incremental/{}, then mid: the next build is not fresh",
+                edit.name
+            ));
+        }
+        let app = read(ws.join("target/debug/app"));
+        cargo().current_dir(&ws).args(["clean", "--offline"]).run();
+        build_with(&ws, false, true);
+        if read(ws.join("target/debug/app")) != app {
+            failures.push(format!(
+                "incremental/{}, then mid: app differs from a clean build",
+                edit.name
+            ));
+        }
+        report += &format!("incremental {:28} compiled {after_up:?}, then mid\n", edit.name);
     }
     println!("{report}");
     assert!(failures.is_empty(), "{report}\n{}", failures.join("\n"));

@@ -93,7 +93,7 @@ fn build_mid(work: &Path, flags: &[&str]) {
 
 fn build_mid_with(work: &Path, flags: &[&str], library_flags: &[&str]) {
     compile(work, work, "mid.rs", "mid", "rlib")
-        .emit("metadata,link")
+        .emit("metadata,link,dep-info")
         .args(["-Zemit-header", "-Zconsume-headers"])
         .args(library_flags)
         .args(flags)
@@ -134,11 +134,20 @@ fn reset(work: &Path, from: &Path) {
     copy_dir_all(from, work);
 }
 
-/// The hash that `mid`'s metadata records for `up`.
+/// The hash that `mid`'s metadata records for `up`. `mid`'s dep-info must say the same, for a
+/// build tool's early cutoff (`# header-dep:<hash> <header>`).
 fn recorded_for_up(work: &Path) -> String {
     let ls = rustc().input(work.join("libmid.rmeta")).arg("-Zls=root").run().stdout_utf8();
     let line = ls.lines().find(|l| l.contains(" up hash ")).expect("mid depends on up");
-    line.split(" hash ").nth(1).unwrap().split(' ').next().unwrap().to_owned()
+    let hash = line.split(" hash ").nth(1).unwrap().split(' ').next().unwrap().to_owned();
+    let dep_info = read_to_string(work.join("mid.d"));
+    let reported: Vec<&str> =
+        dep_info.lines().filter_map(|l| l.strip_prefix("# header-dep:")).collect();
+    assert_eq!(reported.len(), 1, "one header in mid's dep-info:\n{dep_info}");
+    let (reported_hash, header) = reported[0].split_once(' ').unwrap();
+    assert!(header.ends_with("libup.rmeta"), "{dep_info}");
+    assert_eq!(reported_hash, hash, "mid's dep-info and metadata disagree:\n{dep_info}");
+    hash
 }
 
 /// A library whose output records its dependencies' source file checksums (LLVM bitcode with

@@ -84,7 +84,7 @@ fn hash_crate<'tcx>(
             }
         }
         // What each dependency was compiled as, as this crate saw it: under
-        // `-Z consume-headers` an upstream's `crate_hash` is its interface hash.
+        // `-Z consume-headers` the hash recorded for an upstream is its interface hash.
         let mut deps: Vec<_> = tcx
             .crates(())
             .iter()
@@ -92,7 +92,7 @@ fn hash_crate<'tcx>(
                 (
                     tcx.stable_crate_id(cnum),
                     tcx.crate_name(cnum).to_string(),
-                    tcx.crate_hash(cnum),
+                    tcx.recorded_crate_hash(cnum),
                     format!("{:?}", tcx.crate_dep_kind(cnum)),
                     tcx.extra_filename(cnum).as_str(),
                 )

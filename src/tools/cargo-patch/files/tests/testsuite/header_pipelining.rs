@@ -661,3 +661,276 @@ fn killed_at_relink_then_rerun() {
     assert!(!compiled.contains(&"b".to_string()), "{stderr}");
     p.process(&p.bin("app")).with_stdout_data("43\n").run();
 }
+
+/// The library of the "then edit the dependent" tests: a module with a trait impl whose method
+/// body is private to `a` (not carried by its header in the dev profile), a private helper, a
+/// crate-private const and a pub fn, as in issue 19's reproduction.
+const LINES_LIB: &str = "\
+pub mod m {
+    pub struct Lines(pub u32);
+
+    impl Iterator for Lines {
+        type Item = u32;
+
+        fn next(&mut self) -> Option<u32> {
+            if self.0 == 0 {
+                return None;
+            }
+            self.0 -= 1;
+            Some(helper(self.0))
+        }
+    }
+
+    pub(crate) const STEP: u32 = 1;
+
+    pub(crate) fn helper(v: u32) -> u32 {
+        v * 2 + STEP
+    }
+
+    pub fn g(v: u32) -> u32 {
+        helper(v) + 1
+    }
+}
+";
+
+/// `a` <- `b` <- `app`, with `b` using `a::m::{g, Lines}`; `profile` is added to the workspace
+/// manifest.
+fn lines_project(name: &str, profile: &str) -> Project {
+    project()
+        .at(name)
+        .file(
+            "Cargo.toml",
+            &format!(
+                "[workspace]\nmembers = [\"a\", \"b\", \"app\"]\nresolver = \"2\"\n\n{profile}\n"
+            ),
+        )
+        .file("a/Cargo.toml", &manifest("a", ""))
+        .file("a/src/lib.rs", LINES_LIB)
+        .file(
+            "b/Cargo.toml",
+            &manifest("b", "[dependencies]\na = { path = \"../a\" }"),
+        )
+        .file(
+            "b/src/lib.rs",
+            "use a::m::{g, Lines};\n\npub fn total(n: u32) -> u32 {\n    Lines(n).map(g).sum()\n}\n",
+        )
+        .file(
+            "app/Cargo.toml",
+            &manifest("app", "[dependencies]\nb = { path = \"../b\" }"),
+        )
+        .file(
+            "app/src/main.rs",
+            "fn main() {\n    println!(\"{}\", b::total(4));\n}\n",
+        )
+        .build()
+}
+
+/// The bytes of each file in `files` (relative to the project root).
+fn snapshot(p: &Project, files: &[&str]) -> Vec<(String, Vec<u8>)> {
+    files
+        .iter()
+        .map(|f| (f.to_string(), fs::read(p.root().join(f)).unwrap()))
+        .collect()
+}
+
+/// Nothing to do: no crate compiled, none linked.
+fn assert_fresh(p: &Project, cmd: &str) {
+    let (compiled, linked, stderr) = build_and_watch(p, cmd);
+    assert!(compiled.is_empty() && linked.is_empty(), "not fresh:\n{stderr}");
+}
+
+/// `files` after `cargo clean` and `cmd` equal `before`, byte for byte.
+fn assert_clean_build_equal(p: &Project, cmd: &str, before: &[(String, Vec<u8>)], what: &str) {
+    p.cargo("clean").run();
+    build_and_watch(p, cmd);
+    let files: Vec<&str> = before.iter().map(|(f, _)| f.as_str()).collect();
+    for ((file, old), (_, clean)) in before.iter().zip(snapshot(p, &files)) {
+        assert!(*old == clean, "{what}: {file} differs from a clean build");
+    }
+}
+
+/// Issue 19: after an early cutoff the next build of the dependent (incremental, as cargo's dev
+/// profile has it) must compile, and equal a clean build. A foreign query result in the
+/// dependent's incremental cache is only reused when the upstream crate is the same one.
+#[cargo_test(nightly, reason = "-Z header-pipelining is unstable")]
+fn after_a_cutoff_the_dependent_edited_compiles_and_equals_a_clean_build() {
+    // Edits of `a` (`from` -> `to`), and whether the dev profile cuts `b` off after them.
+    let upstream_edits: [(&str, &str, &str, bool); 4] = [
+        (
+            "comment-in-trait-impl-body",
+            "            self.0 -= 1;\n",
+            "            // Two comment lines move\n            // the spans below them.\n            self.0 -= 1;\n",
+            true,
+        ),
+        (
+            "private-fn-added",
+            "        v * 2 + STEP\n    }\n",
+            "        twice(v) + STEP\n    }\n\n    fn twice(v: u32) -> u32 {\n        v * 2\n    }\n",
+            true,
+        ),
+        (
+            "line-shift-above-pub-item",
+            "pub mod m {\n",
+            "pub mod m {\n    // A comment above every item of the module.\n\n",
+            true,
+        ),
+        (
+            "crate-private-const",
+            "STEP: u32 = 1;",
+            "STEP: u32 = 3;",
+            false,
+        ),
+    ];
+    // Then an edit of a dependent: `b` (its interface grows) or `app`.
+    let dependent_edits: [(&str, &str, &str); 2] = [
+        (
+            "b/src/lib.rs",
+            "pub fn total",
+            "pub fn extra() -> u32 {\n    a::m::g(1)\n}\n\npub fn total",
+        ),
+        ("app/src/main.rs", "total(4)", "total(5)"),
+    ];
+    let outputs = ["target/debug/app"];
+    for (name, from, to, cut_off) in upstream_edits {
+        for (file, dfrom, dto) in dependent_edits {
+            let what = format!("{name}, then {file}");
+            let p = lines_project(&format!("{name}-{}", file.split('/').next().unwrap()), "");
+            build_and_watch(&p, "build");
+            edit(&p, "a/src/lib.rs", from, to);
+            let (compiled, _, stderr) = build_and_watch(&p, "build");
+            if cut_off {
+                assert_eq!(compiled, ["a"], "{what}:\n{stderr}");
+            }
+            edit(&p, file, dfrom, dto);
+            let (_, _, stderr) = build_and_watch(&p, "build");
+            assert!(!stderr.contains("internal compiler error"), "{what}:\n{stderr}");
+            assert_fresh(&p, "build");
+            let rebuilt = snapshot(&p, &outputs);
+            assert_clean_build_equal(&p, "build", &rebuilt, &what);
+        }
+    }
+}
+
+/// The same after a cut-off chain: `a` edited, `b` and `c` cut off, then `c` edited.
+#[cargo_test(nightly, reason = "-Z header-pipelining is unstable")]
+fn after_a_cut_off_chain_the_top_edited_compiles_and_equals_a_clean_build() {
+    let p = chain_project();
+    build_and_watch(&p, "build");
+    edit(&p, "a/src/lib.rs", "v * 3\n", "// Moved down.\n    v * 3\n");
+    let (compiled, _, stderr) = build_and_watch(&p, "build");
+    assert_eq!(compiled, ["a"], "{stderr}");
+    edit(&p, "c/src/lib.rs", "b::twice(5) + 1", "b::twice(5) + 2");
+    let (compiled, _, stderr) = build_and_watch(&p, "build");
+    assert_eq!(compiled, ["app", "c"], "{stderr}");
+    assert_fresh(&p, "build");
+    p.process(&p.bin("app")).with_stdout_data("34\n").run();
+    let rebuilt = snapshot(&p, &["target/debug/app"]);
+    assert_clean_build_equal(&p, "build", &rebuilt, "chain");
+}
+
+/// Issue 19: a cutoff must leave a state that every consumer accepts, also one that falls back
+/// to a full compile (cross-crate LTO), in the dev and the release profile. Where the dependent
+/// recorded its dependency's crate hash (its rlib embeds bitcode with debuginfo, which records
+/// upstream source checksums), cargo must not cut it off.
+#[cargo_test(nightly, reason = "-Z header-pipelining is unstable")]
+fn lto_profiles_after_a_cutoff_build_and_equal_a_clean_build() {
+    for lto in ["\"thin\"", "true", "\"off\""] {
+        for release in [false, true] {
+            let profile = if release { "release" } else { "dev" };
+            let what = format!("lto = {lto}, {profile}");
+            let p = lines_project(
+                &format!("lto-{}-{profile}", lto.trim_matches('"')),
+                &format!("[profile.{profile}]\nlto = {lto}"),
+            );
+            let cmd = if release { "build --release" } else { "build" };
+            let dir = if release { "release" } else { "debug" };
+            build_and_watch(&p, cmd);
+            edit(&p, "a/src/lib.rs", "v * 2 + STEP", "v * 3 + STEP");
+            // `b` alone first: `app` sees the cut-off `b` only in the next cargo run.
+            let (compiled, _, stderr) = build_and_watch(&p, &format!("{cmd} -p b"));
+            if release {
+                // No debuginfo: `b` records `a`'s interface hash and stays.
+                assert!(!compiled.contains(&"b".to_string()), "{what}:\n{stderr}");
+            }
+            let (compiled, _, stderr) = build_and_watch(&p, cmd);
+            let app = format!("target/{dir}/app");
+            if lto != "\"off\"" {
+                assert!(compiled.contains(&"app".to_string()), "{what}:\n{stderr}");
+            }
+            p.process(p.root().join(&app)).with_stdout_data("74\n").run();
+            edit(&p, "b/src/lib.rs", "map(g)", "map(|v| g(v))");
+            build_and_watch(&p, cmd);
+            assert_fresh(&p, cmd);
+            p.process(p.root().join(&app)).with_stdout_data("74\n").run();
+            let rebuilt = snapshot(&p, &[&app]);
+            assert_clean_build_equal(&p, cmd, &rebuilt, &what);
+        }
+    }
+}
+
+/// A dylib and a proc-macro over a cut-off library are compiled in full, against its rebuilt
+/// dependency: they must be compiled again, also when the cutoff happened in an earlier cargo run,
+/// and accept the cut-off library's record of its dependency.
+#[cargo_test(nightly, reason = "-Z header-pipelining is unstable")]
+fn dylib_and_proc_macro_over_a_cut_off_library() {
+    let p = project()
+        .file(
+            "Cargo.toml",
+            "[workspace]\nmembers = [\"a\", \"b\", \"d\", \"pm\", \"app\"]\nresolver = \"2\"\n",
+        )
+        .file("a/Cargo.toml", &manifest("a", ""))
+        .file("a/src/lib.rs", LINES_LIB)
+        .file(
+            "b/Cargo.toml",
+            &manifest("b", "[dependencies]\na = { path = \"../a\" }"),
+        )
+        .file(
+            "b/src/lib.rs",
+            "use a::m::{g, Lines};\n\npub fn total(n: u32) -> u32 {\n    Lines(n).map(g).sum()\n}\n",
+        )
+        .file(
+            "d/Cargo.toml",
+            &manifest(
+                "d",
+                "[lib]\ncrate-type = [\"dylib\"]\n\n[dependencies]\nb = { path = \"../b\" }",
+            ),
+        )
+        .file("d/src/lib.rs", "pub fn total(n: u32) -> u32 {\n    b::total(n) + 1\n}\n")
+        .file(
+            "pm/Cargo.toml",
+            &manifest(
+                "pm",
+                "[lib]\nproc-macro = true\n\n[dependencies]\nb = { path = \"../b\" }",
+            ),
+        )
+        .file(
+            "pm/src/lib.rs",
+            "use proc_macro::TokenStream;\n\n#[proc_macro]\npub fn total(_: TokenStream) -> TokenStream {\n    b::total(3).to_string().parse().unwrap()\n}\n",
+        )
+        .file(
+            "app/Cargo.toml",
+            &manifest("app", "[dependencies]\nb = { path = \"../b\" }\npm = { path = \"../pm\" }"),
+        )
+        .file(
+            "app/src/main.rs",
+            "fn main() {\n    println!(\"{} {}\", pm::total!(), b::total(4));\n}\n",
+        )
+        .build();
+    build_and_watch(&p, "build");
+    p.process(&p.bin("app")).with_stdout_data("24 40\n").run();
+    edit(&p, "a/src/lib.rs", "v * 2 + STEP", "v * 3 + STEP");
+    // `b` alone first: the dylib and the proc-macro see the cut-off `b` in the next cargo run
+    // only, and must not take it for unchanged.
+    let (compiled, _, stderr) = build_and_watch(&p, "build -p b");
+    assert_eq!(compiled, ["a"], "{stderr}");
+    let (compiled, _, stderr) = build_and_watch(&p, "build");
+    for unit in ["app", "d", "pm"] {
+        assert!(compiled.contains(&unit.to_string()), "{unit}:\n{stderr}");
+    }
+    assert!(!compiled.contains(&"b".to_string()), "{stderr}");
+    assert_fresh(&p, "build");
+    p.process(&p.bin("app")).with_stdout_data("42 74\n").run();
+    let dylib = format!("target/debug/{}d{}", std::env::consts::DLL_PREFIX, std::env::consts::DLL_SUFFIX);
+    let rebuilt = snapshot(&p, &["target/debug/app", &dylib]);
+    assert_clean_build_equal(&p, "build", &rebuilt, "dylib and proc-macro");
+}

@@ -36,8 +36,12 @@ use std::path::{Path, PathBuf};
 use cargo_util::ProcessBuilder;
 
 use crate::core::TargetKind;
-use crate::core::compiler::{BuildContext, BuildRunner, CompileMode, CrateType, Unit, lto};
+use crate::core::compiler::build_runner::OutputFile;
+use crate::core::compiler::{
+    BuildContext, BuildRunner, CompileMode, CrateType, FileFlavor, Unit, lto,
+};
 use crate::util::errors::CargoResult;
+use anyhow::Context as _;
 use cargo_util::paths;
 
 /// Whether the flag is on.
@@ -207,7 +211,12 @@ pub fn record_interface_hash(file: &Path, hash: Option<&str>) -> CargoResult<()>
     }
 }
 
-/// The interface hashes a unit recorded: by dependency interface file.
+/// What a unit records for a dependency whose crate hash, not its interface hash, it recorded:
+/// rustc does so where the unit's outputs record upstream sources (bitcode with debuginfo,
+/// DWARF 5). Such an edge is an ordinary one: the unit is rebuilt whenever the dependency is.
+const WHOLE_CRATE: &str = "crate";
+
+/// The hashes a unit recorded: by dependency interface file.
 pub fn read_recorded_interfaces(file: &Path) -> HashMap<PathBuf, String> {
     let Ok(text) = paths::read(file) else {
         return HashMap::new();
@@ -220,30 +229,97 @@ pub fn read_recorded_interfaces(file: &Path) -> HashMap<PathBuf, String> {
         .collect()
 }
 
+/// Whether the unit that recorded `recorded` depends on the whole crate behind the interface
+/// file `file` rather than on its interface: the edge then cannot be cut off.
+pub fn records_whole_crate(recorded: &HashMap<PathBuf, String>, file: &Path) -> bool {
+    recorded.get(file).is_some_and(|hash| hash == WHOLE_CRATE)
+}
+
+/// The hashes rustc recorded for the headers it read, from the `# header-dep:<hash> <path>`
+/// lines of its dep-info file (`-Z consume-headers`): by the header's file name, which cargo
+/// makes unique (`lib<name>-<metadata>.rmeta`) and which does not depend on how rustc spelled the
+/// path (canonical for `--extern`, as searched for `-L dependency=`). `None` if the file cannot
+/// be read.
+fn read_recorded_by_rustc(rustc_dep_info: &Path) -> Option<HashMap<OsString, String>> {
+    let text = paths::read(rustc_dep_info).ok()?;
+    Some(
+        text.lines()
+            .filter_map(|line| {
+                let (hash, path) = line.strip_prefix("# header-dep:")?.split_once(' ')?;
+                let path = PathBuf::from(path.replace("\\ ", " "));
+                Some((path.file_name()?.to_owned(), hash.to_owned()))
+            })
+            .collect(),
+    )
+}
+
+/// A cut-off library keeps its outputs, but they must look rebuilt to a dependent over an
+/// ordinary edge (a proc-macro, a build script, a dylib, a unit with cross-crate LTO, a unit that
+/// recorded the crate hash): without cutoff the library would have been rebuilt, and such a
+/// dependent compares mtimes, also in a later cargo run (`cargo build -p lib`, then
+/// `cargo build`). Cutoff edges compare interface hashes and are not affected.
+pub fn cut_off_outputs_look_rebuilt(outputs: &[OutputFile]) -> CargoResult<()> {
+    let now = filetime::FileTime::now();
+    for output in outputs {
+        if output.path.exists() {
+            filetime::set_file_mtime(&output.path, now).with_context(|| {
+                format!("failed to set the mtime of `{}`", output.path.display())
+            })?;
+        }
+    }
+    Ok(())
+}
+
 /// The headers a unit is compiled against, with their interface files.
 #[derive(Clone, Default)]
 pub struct HeaderDeps {
-    /// `(dependency name, its interface hash file)`.
+    /// `(dependency name, its interface hash file)`: the unit's cutoff edges.
     deps: Vec<(String, PathBuf)>,
+    /// Every header the unit can read, its dependencies' and theirs: `(header, interface file)`.
+    headers: Vec<(PathBuf, PathBuf)>,
     /// Where the unit records the hashes it was compiled against.
     record: PathBuf,
 }
 
 impl HeaderDeps {
-    pub fn new(build_runner: &BuildRunner<'_, '_>, unit: &Unit) -> HeaderDeps {
-        let deps = build_runner
+    pub fn new(build_runner: &BuildRunner<'_, '_>, unit: &Unit) -> CargoResult<HeaderDeps> {
+        let deps: Vec<_> = build_runner
             .unit_deps(unit)
             .iter()
             .filter(|dep| cutoff_edge(build_runner, unit, &dep.unit))
-            .map(|dep| {
-                let name = dep.unit.pkg.name().to_string();
-                (name, interface_hash_file(build_runner, &dep.unit))
-            })
+            .map(|dep| dep.unit.clone())
             .collect();
-        HeaderDeps {
-            deps,
-            record: recorded_interfaces_file(build_runner, unit),
+        // The headers below the cutoff edges: rustc reads their crates' headers too.
+        let mut headers = Vec::new();
+        let mut seen = std::collections::HashSet::new();
+        let mut stack = deps.clone();
+        while let Some(dep) = stack.pop() {
+            if !seen.insert(dep.clone()) {
+                continue;
+            }
+            let outputs = build_runner.outputs(&dep)?;
+            if let Some(header) = outputs.iter().find(|o| o.flavor == FileFlavor::Rmeta) {
+                headers.push((header.path.clone(), interface_hash_file(build_runner, &dep)));
+            }
+            stack.extend(
+                build_runner
+                    .unit_deps(&dep)
+                    .iter()
+                    .filter(|d| emits_header(build_runner.bcx, &d.unit))
+                    .map(|d| d.unit.clone()),
+            );
         }
+        Ok(HeaderDeps {
+            deps: deps
+                .iter()
+                .map(|dep| {
+                    let name = dep.pkg.name().to_string();
+                    (name, interface_hash_file(build_runner, dep))
+                })
+                .collect(),
+            headers,
+            record: recorded_interfaces_file(build_runner, unit),
+        })
     }
 
     pub fn is_empty(&self) -> bool {
@@ -258,22 +334,60 @@ impl HeaderDeps {
             .collect()
     }
 
-    /// After a successful compile: remember what it was compiled against.
-    pub fn record(&self, current: &[(PathBuf, Option<String>)]) -> CargoResult<()> {
-        let mut text = String::new();
-        for (file, hash) in current {
-            if let Some(hash) = hash {
-                text.push_str(&format!("{hash} {}\n", file.display()));
+    /// Before a compile: nothing recorded, so that an interrupted compile is compiled again.
+    pub fn clear(&self) -> CargoResult<()> {
+        paths::write(&self.record, "")
+    }
+
+    /// After a successful compile: remember what it was compiled against, as rustc recorded it
+    /// (its dep-info lists the hash it recorded for each header it read). A dependency it
+    /// recorded by crate hash is recorded as a whole crate; one rustc did not load keeps the
+    /// interface hash it had when the compile started.
+    pub fn record(
+        &self,
+        current: &[(PathBuf, Option<String>)],
+        rustc_dep_info: &Path,
+    ) -> CargoResult<()> {
+        // Without rustc's word, nothing is recorded: the unit is compiled again next time.
+        let Some(by_rustc) = read_recorded_by_rustc(rustc_dep_info) else {
+            return self.clear();
+        };
+        let mut recorded: Vec<(PathBuf, String)> = current
+            .iter()
+            .filter_map(|(file, hash)| Some((file.clone(), hash.clone()?)))
+            .collect();
+        for (header, file) in &self.headers {
+            let Some(hash) = header.file_name().and_then(|name| by_rustc.get(name)) else {
+                continue;
+            };
+            let interface = read_interface_hash(file);
+            let hash = if interface.as_ref() == Some(hash) {
+                hash.clone()
+            } else {
+                WHOLE_CRATE.to_owned()
+            };
+            match recorded.iter_mut().find(|(f, _)| f == file) {
+                Some(entry) => entry.1 = hash,
+                None => recorded.push((file.clone(), hash)),
             }
+        }
+        let mut text = String::new();
+        for (file, hash) in &recorded {
+            text.push_str(&format!("{hash} {}\n", file.display()));
         }
         paths::write(&self.record, text)
     }
 
     /// Early cutoff: the names of the dependencies whose headers were rebuilt, if every
-    /// interface hash is the one the unit was compiled against; `None` if one changed or is
-    /// unknown.
+    /// interface hash the unit recorded (for its dependencies and the crates below them) is
+    /// unchanged; `None` if one changed or is unknown, or the unit recorded a whole crate.
     pub fn unchanged(&self) -> Option<Vec<String>> {
         let recorded = read_recorded_interfaces(&self.record);
+        for (file, hash) in &recorded {
+            if hash == WHOLE_CRATE || read_interface_hash(file).as_ref() != Some(hash) {
+                return None;
+            }
+        }
         let mut names = Vec::new();
         for (name, file) in &self.deps {
             let now = read_interface_hash(file)?;
