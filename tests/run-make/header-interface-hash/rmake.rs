@@ -7,7 +7,10 @@
 // `app`. The result must be byte for byte what a clean build of the edited tree gives, and the
 // hash must move exactly as the corpus says, in the debug build also with incremental
 // compilation, where the base's hash must equal the non-incremental one. A library whose rlib
-// embeds bitcode with debuginfo records crate hashes instead.
+// embeds bitcode with debuginfo records crate hashes instead. Then, in the debug build, the same
+// with `mid` and `app` compiled incrementally, and an edit of `mid` after each edit of `up`:
+// `mid`'s next compile reuses its incremental cache from before a cutoff, and must still give
+// what a clean incremental build of both edits gives.
 
 use std::path::{Path, PathBuf};
 
@@ -165,6 +168,63 @@ fn fallback(work: &Path, sources: &Path) {
     assert_eq!(recorded_for_up(work), crate_hash.split(' ').next().unwrap());
 }
 
+/// `mid` and `app` compiled with their incremental caches in `work`.
+fn build_dependents_incrementally(work: &Path, flags: &[&str]) {
+    let mid_cache = format!("-Cincremental={}", work.join("inc-mid").display());
+    let app_cache = format!("-Cincremental={}", work.join("inc-app").display());
+    build_mid(work, &[flags, &[mid_cache.as_str()]].concat());
+    compile_app(work, &[flags, &[app_cache.as_str()]].concat());
+    link_app(work, flags);
+}
+
+/// Appends a pub fn to `mid`: its interface changes, so `app` compiles again too.
+fn edit_mid(work: &Path) {
+    let mid = work.join("mid.rs");
+    let added = "\npub fn added_later() -> u32 {\n    7\n}\n";
+    write(&mid, format!("{}{added}", read_to_string(&mid)));
+}
+
+/// Issue 19: for each edit of `up` in the debug build, `mid` and `app` are compiled
+/// incrementally; after the edit (relinked if `up`'s interface hash stayed), `mid` is edited and
+/// compiled again from its cache. `app` must equal a clean incremental build of both edits.
+fn then_edit_the_dependent(
+    work: &Path,
+    sources: &Path,
+    edits: &[Edit],
+    failures: &mut Vec<String>,
+) {
+    let flags = PROFILES[0].1;
+    for edit in edits {
+        reset(work, sources);
+        let base_hash = build_up(work, flags);
+        build_dependents_incrementally(work, flags);
+        apply(edit, &work.join("up"));
+        if build_up(work, flags) == base_hash {
+            link_app(work, flags);
+        } else {
+            build_dependents_incrementally(work, flags);
+        }
+        edit_mid(work);
+        build_dependents_incrementally(work, flags);
+        let app = read(work.join("app"));
+
+        let edited = cwd().join("edited");
+        if edited.exists() {
+            remove_dir_all(&edited);
+        }
+        copy_dir_all(&work.join("up"), edited.join("up"));
+        reset(work, sources);
+        remove_dir_all(work.join("up"));
+        copy_dir_all(&edited.join("up"), work.join("up"));
+        edit_mid(work);
+        build_up(work, flags);
+        build_dependents_incrementally(work, flags);
+        if read(work.join("app")) != app {
+            failures.push(format!("debug/{}, then mid: app differs from a clean build", edit.name));
+        }
+    }
+}
+
 fn main() {
     let sources = cwd().join("sources");
     create_dir_all(sources.join("up"));
@@ -278,6 +338,7 @@ fn main() {
              keep the hash\n"
         );
     }
+    then_edit_the_dependent(&work, &sources, &edits, &mut failures);
     println!("{report}");
     assert!(failures.is_empty(), "{report}\n{}", failures.join("\n"));
 }
