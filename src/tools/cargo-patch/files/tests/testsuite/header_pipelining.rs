@@ -939,6 +939,18 @@ fn dylib_and_proc_macro_over_a_cut_off_library() {
     assert!(!compiled.contains(&"b".to_string()), "{stderr}");
     assert_fresh(&p, "build");
     p.process(&p.bin("app")).with_stdout_data("42 74\n").run();
+    // `a` alone: `b` is not even in that run's graph. In the next run `b` is cut off over the
+    // rebuilt `a`, and the dylib and the proc-macro compile again.
+    edit(&p, "a/src/lib.rs", "v * 3 + STEP", "v * 4 + STEP");
+    let (compiled, _, stderr) = build_and_watch(&p, "build -p a");
+    assert_eq!(compiled, ["a"], "{stderr}");
+    let (compiled, _, stderr) = build_and_watch(&p, "build");
+    for unit in ["app", "d", "pm"] {
+        assert!(compiled.contains(&unit.to_string()), "{unit}:\n{stderr}");
+    }
+    assert!(!compiled.contains(&"b".to_string()), "{stderr}");
+    assert_fresh(&p, "build");
+    p.process(&p.bin("app")).with_stdout_data("66 120\n").run();
     let dylib = format!("target/debug/{}d{}", std::env::consts::DLL_PREFIX, std::env::consts::DLL_SUFFIX);
     let rebuilt = snapshot(&p, &["target/debug/app", &dylib]);
     assert_clean_build_equal(&p, "build", &rebuilt, "dylib and proc-macro");

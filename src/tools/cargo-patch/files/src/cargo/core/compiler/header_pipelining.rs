@@ -257,9 +257,13 @@ fn read_recorded_by_rustc(rustc_dep_info: &Path) -> Option<HashMap<OsString, Str
 /// ordinary edge (a proc-macro, a build script, a dylib, a unit with cross-crate LTO, a unit that
 /// recorded the crate hash): without cutoff the library would have been rebuilt, and such a
 /// dependent compares mtimes, also in a later cargo run (`cargo build -p lib`, then
-/// `cargo build`). Cutoff edges compare interface hashes and are not affected.
-pub fn cut_off_outputs_look_rebuilt(outputs: &[OutputFile]) -> CargoResult<()> {
-    let now = filetime::FileTime::now();
+/// `cargo build`). Cutoff edges compare interface hashes and are not affected. A library over a
+/// dependency rebuilt in a run it was not part of (`cargo build -p a`) is pending in the next run
+/// for that reason (`check_filesystem`), and cut off there.
+pub fn cut_off_outputs_look_rebuilt(
+    outputs: &[OutputFile],
+    now: filetime::FileTime,
+) -> CargoResult<()> {
     for output in outputs {
         if output.path.exists() {
             filetime::set_file_mtime(&output.path, now).with_context(|| {
