@@ -927,30 +927,25 @@ fn dylib_and_proc_macro_over_a_cut_off_library() {
         .build();
     build_and_watch(&p, "build");
     p.process(&p.bin("app")).with_stdout_data("24 40\n").run();
-    edit(&p, "a/src/lib.rs", "v * 2 + STEP", "v * 3 + STEP");
-    // `b` alone first: the dylib and the proc-macro see the cut-off `b` in the next cargo run
-    // only, and must not take it for unchanged.
-    let (compiled, _, stderr) = build_and_watch(&p, "build -p b");
-    assert_eq!(compiled, ["a"], "{stderr}");
-    let (compiled, _, stderr) = build_and_watch(&p, "build");
-    for unit in ["app", "d", "pm"] {
-        assert!(compiled.contains(&unit.to_string()), "{unit}:\n{stderr}");
+    // `-p b` first: the dylib and the proc-macro see the cut-off `b` in the next cargo run only.
+    // Then `-p a`: `b` is not even in that run's graph, and is cut off in the next one. Either
+    // way the dylib and the proc-macro must compile again.
+    let rounds = [
+        ("build -p b", "v * 2 + STEP", "v * 3 + STEP", "42 74\n"),
+        ("build -p a", "v * 3 + STEP", "v * 4 + STEP", "66 120\n"),
+    ];
+    for (partial, from, to, printed) in rounds {
+        edit(&p, "a/src/lib.rs", from, to);
+        let (compiled, _, stderr) = build_and_watch(&p, partial);
+        assert_eq!(compiled, ["a"], "{partial}:\n{stderr}");
+        let (compiled, _, stderr) = build_and_watch(&p, "build");
+        for unit in ["app", "d", "pm"] {
+            assert!(compiled.contains(&unit.to_string()), "{partial}, {unit}:\n{stderr}");
+        }
+        assert!(!compiled.contains(&"b".to_string()), "{partial}:\n{stderr}");
+        assert_fresh(&p, "build");
+        p.process(&p.bin("app")).with_stdout_data(printed).run();
     }
-    assert!(!compiled.contains(&"b".to_string()), "{stderr}");
-    assert_fresh(&p, "build");
-    p.process(&p.bin("app")).with_stdout_data("42 74\n").run();
-    // `a` alone: `b` is not even in that run's graph. In the next run `b` is cut off over the
-    // rebuilt `a`, and the dylib and the proc-macro compile again.
-    edit(&p, "a/src/lib.rs", "v * 3 + STEP", "v * 4 + STEP");
-    let (compiled, _, stderr) = build_and_watch(&p, "build -p a");
-    assert_eq!(compiled, ["a"], "{stderr}");
-    let (compiled, _, stderr) = build_and_watch(&p, "build");
-    for unit in ["app", "d", "pm"] {
-        assert!(compiled.contains(&unit.to_string()), "{unit}:\n{stderr}");
-    }
-    assert!(!compiled.contains(&"b".to_string()), "{stderr}");
-    assert_fresh(&p, "build");
-    p.process(&p.bin("app")).with_stdout_data("66 120\n").run();
     let dylib = format!("target/debug/{}d{}", std::env::consts::DLL_PREFIX, std::env::consts::DLL_SUFFIX);
     let rebuilt = snapshot(&p, &["target/debug/app", &dylib]);
     assert_clean_build_equal(&p, "build", &rebuilt, "dylib and proc-macro");
