@@ -18,6 +18,8 @@ builds:
   ripgrep-rebuild   rebuild of ripgrep with its grep crates as path dependencies after edits that
                     keep the interface (rebuild.py), against the rebuild's lower bound
   gix-rebuild       the same for gix, after a private-body edit in gix-date
+  sccache-rebuild   ripgrep behind sccache (sccache_rebuild.py), dev without incremental: cold
+                    cache, warm cache (every library a hit) and the private-body rebuild
   header-overhead   what -Z emit-header (alone, and with -Z consume-headers as cargo passes them)
                     adds to compiling real crates (syn, regex-automata, regex-syntax),
                     interleaved runs with and without the flags, dev and release
@@ -181,6 +183,15 @@ GIX_EDITS = [
 ]
 
 
+def sccache_rebuild(quick: bool, out: Path, data: Path) -> list[list[str]]:
+    """ripgrep behind sccache: cold and warm caches, and the first RIPGREP_EDITS edit."""
+    ws = ripgrep_workspace()
+    label, file, find, replace, *_ = RIPGREP_EDITS[0]
+    return [[sys.executable, str(BENCH / "sccache_rebuild.py"), str(ws), file, find, replace,
+             "--runs", "1" if quick else "2", "--label", f"ripgrep under sccache: {label}",
+             "--out", str(out)]]
+
+
 def corpus_rebuild(quick: bool, out: Path, data: Path) -> list[list[str]]:
     ws = cache() / "bench/synthetic/corpus"
     runs = ["--runs", "1" if quick else "2"]
@@ -200,6 +211,7 @@ WORKLOADS = {
                                                          RIPGREP_EDITS, quick, out, data),
     "gix-rebuild": lambda quick, out, data: rebuilds(gix_workspace(), "gix", GIX_EDITS, quick,
                                                      out, data),
+    "sccache-rebuild": sccache_rebuild,
     "header-overhead": lambda quick, out, data: [
         [sys.executable, str(BENCH / "header_overhead.py"), "--runs", "2" if quick else "3",
          "--profile", profile, "--out", str(out)]

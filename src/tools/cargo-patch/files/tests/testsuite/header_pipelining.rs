@@ -378,6 +378,63 @@ fn config_unstable_table_enables_it() {
         .run();
 }
 
+/// A project whose test runs `cargo build` itself, as `just`'s test suite and many build scripts
+/// and xtasks do. The inner run writes what it did to `nested.log`.
+fn nested_cargo_project() -> Project {
+    let p = consumer_project("");
+    p.change_file(
+        "tests/nested.rs",
+        r#"
+        #[test]
+        fn builds_itself() {
+            let dir = env!("CARGO_MANIFEST_DIR");
+            let out = std::process::Command::new(std::env::var("CARGO").unwrap())
+                .args(["build", "-v", "--bin", "foo"])
+                .current_dir(dir)
+                .output()
+                .unwrap();
+            let stderr = String::from_utf8(out.stderr).unwrap();
+            std::fs::write(format!("{dir}/nested.log"), &stderr).unwrap();
+            assert!(out.status.success(), "{stderr}");
+        }
+        "#,
+    );
+    p
+}
+
+/// Turned on by `CARGO_UNSTABLE_HEADER_PIPELINING` (the README's way), the feature reaches a cargo
+/// run that a test starts, which finds every unit fresh; turned on by `-Z` alone, it does not, and
+/// the inner run compiles everything again, as the flag enters every fingerprint.
+#[cargo_test(nightly, reason = "-Z header-pipelining is unstable")]
+fn nested_cargo_run_inherits_it_from_the_environment() {
+    let p = nested_cargo_project();
+    let nested = || fs::read_to_string(p.root().join("nested.log")).unwrap();
+    p.cargo("build -v --bin foo")
+        .env("CARGO_UNSTABLE_HEADER_PIPELINING", "true")
+        .masquerade_as_nightly_cargo(&["header-pipelining"])
+        .with_stderr_contains("[RUNNING] `[..]--crate-name foo [..]-Z consume-headers[..]`")
+        .run();
+    p.cargo("test --test nested")
+        .env("CARGO_UNSTABLE_HEADER_PIPELINING", "true")
+        .masquerade_as_nightly_cargo(&["header-pipelining"])
+        .run();
+    let log = nested();
+    assert!(log.contains("[FRESH] dep") || log.contains("Fresh dep"), "{log}");
+    assert!(!log.contains("Compiling") && !log.contains("Running `"), "{log}");
+    p.cargo("build -v --bin foo")
+        .env("CARGO_UNSTABLE_HEADER_PIPELINING", "true")
+        .masquerade_as_nightly_cargo(&["header-pipelining"])
+        .with_stderr_does_not_contain("[COMPILING] [..]")
+        .run();
+
+    // The flag alone: the inner run, without it, compiles `dep` and `foo` again.
+    p.cargo("test -Z header-pipelining --test nested")
+        .masquerade_as_nightly_cargo(&["header-pipelining"])
+        .run();
+    let log = nested();
+    assert!(log.contains("Compiling dep") && log.contains("Compiling foo"), "{log}");
+}
+
 #[cfg(unix)]
 #[cargo_test(nightly, reason = "-Z header-pipelining is unstable")]
 fn killed_during_link_then_rebuilt() {
