@@ -5,6 +5,9 @@ incremental compiles).
 
 Per run and variant, interleaved, each variant with its own target directory and its own sccache
 cache:
+- plain: a clean build without sccache, for reference: what a miss costs beyond it is sccache's
+  hashing and storing, and the pipelining lost because sccache hands rustc's output (the header's
+  notification among it) to cargo only when the compile has ended;
 - cold: empty cache, clean target directory: every library a miss;
 - warm: clean target directory again, the cache from the cold build: every library a hit, the
   binaries and tests compiled by rustc (sccache never caches what links);
@@ -29,14 +32,18 @@ from rebuild import what_ran
 from timing import run, target_dir
 
 VARIANTS = {"stock": [], "headers": ["-Zheader-pipelining"]}
-PHASES = ["cold", "warm", "edit", "revert"]
+PHASES = ["plain", "cold", "warm", "edit", "revert"]
 HEADER = ("| workload | phase | runs | stock (median) | headers (median) | stock/headers | "
           "stock hits/misses | headers hits/misses | headers compiles |\n"
           "|---|---|---|---|---|---|---|---|---|\n")
 
 
-def build(ws: Path, variant: str, server: sccache.Local) -> tuple[float, list[str], list[str]]:
-    env = {**server.env, "CARGO_TARGET_DIR": str(target_dir(ws, f"sccache-{variant}"))}
+def build(ws: Path, variant: str, server: sccache.Local | None) -> tuple[float, list[str], list[str]]:
+    if server:
+        env = {**server.env, "CARGO_TARGET_DIR": str(target_dir(ws, f"sccache-{variant}"))}
+    else:
+        env = {k: v for k, v in os.environ.items() if k != "RUSTC_WRAPPER"}
+        env.update(CARGO_INCREMENTAL="0", CARGO_TARGET_DIR=str(target_dir(ws, f"plain-{variant}")))
     cmd = ["cargo", "+headers", "build", "-v", *VARIANTS[variant]]
     try:
         usage = run(cmd, ws, env, capture=True)
@@ -81,6 +88,14 @@ def main() -> int:
                     time.sleep(1.1)
                     path.write_text(original)
                 for v in order:
+                    if phase == "plain":
+                        shutil.rmtree(target_dir(ws, f"plain-{v}"), ignore_errors=True)
+                        wall, crates, relinked = build(ws, v, None)
+                        times[(v, phase)].append(wall)
+                        counts[(v, phase)] = ("-", "-")
+                        compiled[(v, phase)] = (crates, relinked)
+                        print(f"[RUN] {i + 1} {v} {phase}: {wall:.2f} s", flush=True)
+                        continue
                     server = servers[v]
                     if phase in ("cold", "warm"):
                         shutil.rmtree(target_dir(ws, f"sccache-{v}"), ignore_errors=True)
