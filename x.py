@@ -8,7 +8,10 @@ Verbs:
   bench     run the benchmarks in bench/
   export    write the work tree's commits back into patches/ and the new-file directories
   check     prepare from scratch in a temporary directory and compare with the work tree
-Anything else is handed to upstream's x.py in the prepared tree.
+  upstream  hand the rest of the command line to upstream's x.py in the prepared tree
+Our verbs are ours whatever their arguments: one given arguments it does not take is refused with
+the `./x.py upstream ...` command that reaches upstream's verb of that name. Any other verb (`doc`,
+`fmt`, `clippy`, ...) goes to upstream's x.py as it is.
 prepare, build, test, export and check hold the cache's tree.lock: a second one is refused.
 
 Environment:
@@ -916,17 +919,40 @@ def bench(argv):
     sys.exit(subprocess.run([sys.executable, runner, *argv]).returncode)
 
 
+# Our verbs are ours whatever their arguments; upstream's x.py is reached by `upstream`, or by any
+# verb that is not ours (`doc`, `fmt`, `clippy`, ...). A verb is never ours with some arguments and
+# upstream's with others: ours refuse arguments they do not take, and say how to reach upstream's.
+OWN_VERBS = {
+    "prepare": "lays out the work tree",
+    "build": "builds the +headers toolchain",
+    "test": "runs the steps of .ci/test-steps",
+    "bench": "runs bench/run.py",
+    "export": "writes the work tree back into this repository",
+    "check": "compares the work tree with a fresh prepare",
+}
+
+
+def refuse_arguments(verb, rest, takes="no arguments"):
+    raise Failure(f"`./x.py {verb}` is rust-headers' own ({OWN_VERBS[verb]}) and takes {takes}; "
+                  f"for upstream's, run `./x.py upstream {shlex.join([verb, *rest])}`")
+
+
 def main(argv):
     if not argv or argv[0] in ("-h", "--help", "help"):
         print(__doc__)
         return 0
     verb, rest = argv[0], argv[1:]
     try:
+        if verb in ("prepare", "build", "export", "check") and rest:
+            refuse_arguments(verb, rest)
+        if verb == "test" and any(a not in step_names() for a in rest):
+            refuse_arguments(verb, rest, "only names of test steps ("
+                             + ", ".join(sorted(step_names())) + ")")
         if verb == "prepare":
             prepare()
-        elif verb == "build" and not rest:
+        elif verb == "build":
             build()
-        elif verb == "test" and all(a in step_names() for a in rest):
+        elif verb == "test":
             test(only=rest)
         elif verb == "bench":
             bench(rest)
@@ -935,12 +961,15 @@ def main(argv):
         elif verb == "check":
             check()
         else:
+            upstream_argv = rest if verb == "upstream" else argv
+            if not upstream_argv:
+                raise Failure("`./x.py upstream` needs upstream's x.py arguments, e.g. `./x.py upstream check compiler/rustc_metadata`")
             paths = Paths()
             if not Tree(paths.src).exists():
                 raise Failure(f"no prepared tree at {paths.src}: run ./x.py prepare")
             write_bootstrap_config(paths, load_pin())
-            log("UPSTREAM", f"x.py {shlex.join(argv)}")
-            return upstream_x(paths, argv)
+            log("UPSTREAM", f"x.py {shlex.join(upstream_argv)}")
+            return upstream_x(paths, upstream_argv)
     except Failure as e:
         log("ERROR", str(e))
         return 1

@@ -12,6 +12,7 @@ import tempfile
 import textwrap
 import tomllib
 import unittest
+from unittest import mock
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 spec = importlib.util.spec_from_file_location("xpy", os.path.join(HERE, "..", "x.py"))
@@ -336,6 +337,33 @@ class PiecesTest(unittest.TestCase):
                          "compiler/rustc_metadata/src/header.rs")
         with self.assertRaises(xpy.Failure):
             xpy.repo_path_of("Cargo.toml")
+
+
+class Verbs(unittest.TestCase):
+    """Our verbs stay ours whatever their arguments; upstream's are reached by `upstream`."""
+
+    def run_main(self, *argv):
+        out = io.StringIO()
+        with contextlib.redirect_stdout(out), mock.patch.object(xpy, "upstream_x") as upstream:
+            code = xpy.main(list(argv))
+        return code, out.getvalue(), upstream
+
+    def test_our_verbs_refuse_upstream_arguments(self):
+        for argv in (["check", "compiler/rustc_metadata"], ["build", "--stage", "1"],
+                     ["test", "tidy"], ["test", "tests/ui/headers"], ["export", "x"]):
+            code, out, upstream = self.run_main(*argv)
+            self.assertEqual(code, 1, argv)
+            self.assertIn(f"./x.py upstream {' '.join(argv)}", out)
+            upstream.assert_not_called()
+
+    def test_upstream_needs_arguments(self):
+        code, out, upstream = self.run_main("upstream")
+        self.assertEqual(code, 1)
+        upstream.assert_not_called()
+
+    def test_step_names_do_not_shadow_upstream_test_arguments(self):
+        # `./x.py test tidy` must not run a step of ours under upstream's name.
+        self.assertNotIn("tidy", xpy.step_names())
 
 
 if __name__ == "__main__":
