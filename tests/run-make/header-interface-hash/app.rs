@@ -11,6 +11,7 @@ fn main() {
     println!("{} {}", mid::area_of(&square), config.verbose);
     println!("{} {}", up::clamped(100), up::doubled(mid::BATCH));
     println!("{}", up::evens(10).sum::<u32>());
+    println!("{} {}", std::mem::size_of::<up::Slot>(), std::mem::size_of::<up::Byte>());
     let mut counter = up::Counter::new(2);
     println!("{} {:?}", mid::first_items(&mut counter), mid::next_of(&mut counter));
 }

@@ -308,6 +308,17 @@ fn visit_item<'tcx>(
         for (clause, _) in tcx.explicit_predicates_of(def_id).predicates {
             clause.visit_with(v);
         }
+        for param in &tcx.generics_of(def_id).own_params {
+            match param.kind {
+                ty::GenericParamDefKind::Type { has_default: true, .. } => {
+                    tcx.type_of(param.def_id).skip_binder().visit_with(v)
+                }
+                ty::GenericParamDefKind::Const { has_default: true, .. } => {
+                    tcx.const_param_default(param.def_id).skip_binder().visit_with(v)
+                }
+                _ => {}
+            }
+        }
     }
     if let DefKind::Impl { of_trait: true } = def_kind {
         let header = tcx.impl_trait_header(def_id);
@@ -379,6 +390,20 @@ fn hash_item<'tcx>(
             tcx.generics_of(def_id).hash_stable(hcx, hasher);
             tcx.explicit_predicates_of(def_id).hash_stable(hcx, hasher);
             tcx.inferred_outlives_of(def_id).hash_stable(hcx, hasher);
+            // The defaults of its own parameters: `Slot<T = u32>` named as `Slot` is `Slot<u32>`
+            // in the dependent (the encoder writes them as the parameters' `type_of` and
+            // `const_param_default`).
+            for param in &tcx.generics_of(def_id).own_params {
+                match param.kind {
+                    ty::GenericParamDefKind::Type { has_default: true, .. } => {
+                        tcx.type_of(param.def_id).skip_binder().hash_stable(hcx, hasher)
+                    }
+                    ty::GenericParamDefKind::Const { has_default: true, .. } => {
+                        tcx.const_param_default(param.def_id).skip_binder().hash_stable(hcx, hasher)
+                    }
+                    _ => {}
+                }
+            }
         }
         if should_encode_type(tcx, def_id, def_kind) {
             tcx.type_of(def_id).skip_binder().hash_stable(hcx, hasher);
@@ -438,10 +463,13 @@ fn hash_item<'tcx>(
         }
         if let DefKind::Mod = def_kind {
             // The names dependents resolve; private children cannot be named from outside.
+            // Each public child's name and what it resolves to, the `Res` itself: a primitive
+            // type has no `DefId`. Its re-export chain (the `use` items it went through) only
+            // feeds diagnostics and rustdoc, and moves when an import is added above it.
             for child in tcx.module_children_local(def_id) {
                 if child.vis.is_public() {
                     child.ident.name.as_str().hash(hasher);
-                    child.res.opt_def_id().hash_stable(hcx, hasher);
+                    child.res.hash_stable(hcx, hasher);
                 }
             }
         }

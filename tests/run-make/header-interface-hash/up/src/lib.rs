@@ -96,6 +96,12 @@ impl Source for Counter {
     }
 }
 
+/// A slot whose element type has a default: `app` names it without arguments.
+pub struct Slot<T = u32>(pub T);
+
+/// A re-exported primitive type.
+pub use std::primitive::u8 as Byte;
+
 impl Iterator for Counter {
     type Item = u64;
 
