@@ -150,8 +150,8 @@ class Workspace:
 
     def plain(self, target: str) -> bytes:
         """A clean build without sccache; returns `app`."""
-        env = {k: v for k, v in os.environ.items() if k != "RUSTC_WRAPPER"}
-        env["CARGO_INCREMENTAL"] = "0"
+        env = {**os.environ, "RUSTC_WRAPPER": "", "RUSTC_WORKSPACE_WRAPPER": "",
+               "CARGO_INCREMENTAL": "0"}
         shutil.rmtree(self.root / target, ignore_errors=True)
         self.cargo(target, env, "build")
         return self.app(target)
@@ -198,10 +198,11 @@ def sequence(ws: Workspace, server: sccache.Local, mode: str, remote_log: Path |
                 f"{stats['misses']} misses, {stats['hits']} hits, dist {stats['dist']}")
     expect("cold build, crates compiled", what_ran(stderr)[0], sorted(LIBS + ["app"]))
     expect("cold build, cache misses", stats["misses"], len(LIBS))
+    expect("cold build, cache hits", stats["hits"], 0)
     if mode == "dist":
-        remote = sum(stats["dist"].values())
-        if remote < 1:
-            fail(f"no unit went to the build server: {stats['raw']}")
+        # Every miss compiled by the build server, none fallen back to a local compile.
+        expect("cold build, compiles on the build server", sum(stats["dist"].values()), len(LIBS))
+        expect("cold build, dist errors", stats["dist_errors"], 0)
         sccache.log("DIST", f"units built by the build server: {', '.join(remote_units(remote_log))}")
     if ws.app("t") != reference:
         fail("the cold build's app differs from a build without sccache")
@@ -210,6 +211,7 @@ def sequence(ws: Workspace, server: sccache.Local, mode: str, remote_log: Path |
     server.zero()
     stderr = ws.cargo("t", server.env, "build")
     stats = server.stats()
+    expect("warm build, crates run", what_ran(stderr)[0], sorted(LIBS + ["app"]))
     expect("warm build, cache hits", stats["hits"], len(LIBS))
     expect("warm build, cache misses", stats["misses"], 0)
     if ws.app("t") != reference:
@@ -228,6 +230,10 @@ def sequence(ws: Workspace, server: sccache.Local, mode: str, remote_log: Path |
     expect("private edit, relinked", relinked, ["app"])
     expect("private edit, cut off", cut_off, ["b", "c"])
     expect("private edit, cache misses", stats["misses"], 1)
+    expect("private edit, cache hits", stats["hits"], 0)
+    if mode == "dist":
+        expect("private edit, compiles on the build server", sum(stats["dist"].values()), 1)
+        expect("private edit, dist errors", stats["dist_errors"], 0)
     edited = ws.plain("t-plain")
     if edited == reference:
         fail("the edit did not change app")

@@ -13,8 +13,8 @@ lines added above it). `app` prints what it observes.
 Per program, in one profile (dev with incremental, as cargo defaults, or release), the edits are
 replayed as a sequence on one target directory, each applied and then reverted, with
 `cargo +headers build -Z header-pipelining` after each step. After every step, `app` must equal
-byte for byte, and print the same as, a clean build of the same sources (a clean build per
-distinct source state, cached by its hash). A step where cargo only relinked (`Relinking app`)
+byte for byte, and print the same as, a clean build of the same sources by stock cargo (without
+the flag; a clean build per distinct source state, cached by its hash). A step where cargo only relinked (`Relinking app`)
 and the result differs is UNSOUND; a difference without a cutoff is reported as DIFFERENT (an
 incremental-compilation bug, not a cutoff one). Each step also records whether it was cut off,
 for precision: a step whose edit cannot change anything `app` observes and which was not cut off
@@ -22,7 +22,9 @@ is a missed cutoff (reported, not a failure).
 
     fuzz_cutoff.py [--seed N] [--programs N] [--hours H] [--out REPORT.md] [--keep DIR]
 
-Exit status 1 if any step was UNSOUND or DIFFERENT. Needs the `+headers` toolchain.
+After each step, a second build must do nothing (NOT-FRESH otherwise). Exit status 1 if any step
+was UNSOUND, DIFFERENT, NOT-FRESH or FAILED, or if no step was cut off at all (then no relink was
+checked). Needs the `+headers` toolchain.
 """
 
 import argparse
@@ -55,9 +57,16 @@ class Item:
     edits: list = field(default_factory=list)
 
 
-def item(rng: random.Random, n: int) -> Item:
-    k, k2 = rng.randrange(2, 200), rng.randrange(2, 200)
-    j = k + rng.randrange(1, 50)
+def item(rng: random.Random, n: int, used: set) -> Item:
+    # Constants are distinct within a program, so that every edit's text occurs once.
+    def fresh(lo: int, hi: int) -> int:
+        while (v := rng.randrange(lo, hi)) in used:
+            pass
+        used.add(v)
+        return v
+
+    k, k2 = fresh(2, 400), fresh(2, 400)
+    j = fresh(k + 1, k + 400)
     kinds = [
         lambda: Item(
             "private-helper",
@@ -141,9 +150,9 @@ def item(rng: random.Random, n: int) -> Item:
             edits=[("enum discriminant", f"    A = {k},\n", f"    A = {j},\n", True)]),
         lambda: Item(
             "private-field",
-            f"pub struct Rec{n} {{\n    a: u32,\n    b: u8,\n}}\n\nimpl Rec{n} {{\n    pub fn new() -> Self {{\n        Rec{n} {{ a: {k}, b: 1 }}\n    }}\n    pub fn sum(&self) -> u32 {{\n        self.a + u32::from(self.b)\n    }}\n}}\n",
+            f"pub struct Rec{n} {{\n    a: u32,\n    b{n}: u8,\n}}\n\nimpl Rec{n} {{\n    pub fn new() -> Self {{\n        Rec{n} {{ a: {k}, b{n}: 1 }}\n    }}\n    pub fn sum(&self) -> u32 {{\n        self.a + u32::from(self.b{n})\n    }}\n}}\n",
             f'    println!("Rec{n} {{}} {{}}", std::mem::size_of::<up::Rec{n}>(), up::Rec{n}::new().sum());\n',
-            edits=[("private field type", f"    b: u8,\n", f"    b: u16,\n", True)]),
+            edits=[("private field type", f"    b{n}: u8,\n", f"    b{n}: u16,\n", True)]),
         lambda: Item(
             "generic-panic-location",
             f"pub fn loc{n}<T>() -> u32 {{\n    line!() + {k}\n}}\n",
@@ -181,16 +190,46 @@ def item(rng: random.Random, n: int) -> Item:
             f'    println!("BUF{n} {{}}", up::BUF{n});\n',
             edits=[("array length in a pub type", f"pub struct Buf{n}(pub [u8; {k}]);", f"pub struct Buf{n}(pub [u8; {j}]);", True)]),
     ]
-    return rng.choice(kinds)()
+    chosen = rng.choice(kinds)()
+    # `mid` uses the item too, in a non-generic fn that `app` calls: a cut-off `mid` that kept
+    # stale code of `up` (inlined across crates in release, or a const's value) must show.
+    via = {
+        "private-helper": ("u32", f"up::f{n}(9)"),
+        "generic-fn": ("u64", f"via_g{n}(4)"),
+        "pub-const": ("u32", f"up::C{n} + 1"),
+        "private-const-behind-pub": ("u32", f"up::Q{n} + 1"),
+        "private-const-table": ("usize", f"up::count{n}()"),
+        "static": ("u32", f"up::S{n}"),
+        "type-param-default": ("usize", f"std::mem::size_of::<up::Slot{n}>()"),
+        "reexport-primitive": ("usize", f"std::mem::size_of::<up::Byte{n}>()"),
+        "reexport-fn": ("u32", f"up::pick{n}()"),
+        "macro": ("u32", f"up::m{n}!(2)"),
+        "trait-default-method": ("u32", f"up::Tr{n}::v(&2u8)"),
+        "enum-discriminant": ("i32", f"up::E{n}::A as i32"),
+        "private-field": ("u32", f"up::Rec{n}::new().sum()"),
+        "generic-panic-location": ("u32", f"up::loc{n}::<u16>()"),
+        "track-caller": ("u32", f"up::caller{n}()"),
+        "cold-attr": ("u32", f"up::warm{n}(3)"),
+        "closure-generic": ("u32", f"up::apply{n}(|x| x + 1)"),
+        "private-fn-added": ("u32", f"up::base{n}()"),
+        "pub-crate-const-in-body": ("u32", f"up::limited{n}(7)"),
+        "size-of-const": ("usize", f"up::BUF{n}"),
+    }.get(chosen.kind)
+    if via:
+        ty, expr = via
+        chosen.mid += f"pub fn mid{n}() -> {ty} {{\n    {expr}\n}}\n"
+        chosen.app += f'    println!("mid{n} {{}}", mid::mid{n}());\n'
+    return chosen
 
 
 LINE_SHIFT = ("lines added at the top", "//! up\n", "//! up\n\n// Two lines\n// above everything.\n", None)
 
 
-def program(seed: int) -> tuple[dict, list]:
+def program(seed: int) -> tuple[dict, list, str]:
     """The workspace files and the edits of program `seed`."""
     rng = random.Random(seed)
-    chosen = [item(rng, n) for n in range(rng.randrange(4, 9))]
+    used: set = set()
+    chosen = [item(rng, n, used) for n in range(rng.randrange(4, 9))]
     up = "//! up\n\n" + "\n".join(i.up for i in chosen)
     mid = "".join(i.mid for i in chosen) or "pub fn nothing() {}\n"
     main = ("fn main() {\n    let _ = mid::nothing_used();\n" + "".join(i.app for i in chosen)
@@ -220,12 +259,17 @@ class Runner:
         self.work = work
         self.clean_cache: dict[str, tuple[bytes, str]] = {}
 
-    def cargo(self, ws: Path, target: Path, profile: str) -> str:
-        cmd = ["cargo", "+headers", "build", "-v", "--offline", "-Zheader-pipelining", "-p", "app"]
+    def cargo(self, ws: Path, target: Path, profile: str, headers: bool = True) -> str:
+        cmd = ["cargo", "+headers", "build", "-v", "--offline", "-p", "app"]
+        if headers:
+            cmd.append("-Zheader-pipelining")
         if profile == "release":
             cmd.append("--release")
-        env = {**os.environ, "CARGO_TARGET_DIR": str(target)}
-        env.pop("RUSTC_WRAPPER", None)
+        # The profile's own settings (dev: incremental), no wrapper, no flags from outside.
+        env = {k: v for k, v in os.environ.items()
+               if k not in ("CARGO_INCREMENTAL", "RUSTFLAGS", "CARGO_ENCODED_RUSTFLAGS")
+               and not k.startswith("CARGO_UNSTABLE_")}
+        env.update(CARGO_TARGET_DIR=str(target), RUSTC_WRAPPER="", RUSTC_WORKSPACE_WRAPPER="")
         out = subprocess.run(cmd, cwd=ws, env=env, capture_output=True, text=True, timeout=600)
         if out.returncode:
             raise BuildFailed(out.stderr[-3000:])
@@ -237,13 +281,18 @@ class Runner:
         return exe.read_bytes(), run.stdout + (f"exit {run.returncode}" if run.returncode else "")
 
     def clean(self, ws: Path, profile: str) -> tuple[bytes, str]:
-        """A clean build of the workspace's current sources, cached by their hash."""
-        key = hashlib.sha256(profile.encode() + b"".join(
-            p.read_bytes() for p in sorted(ws.rglob("*.rs")))).hexdigest()
+        """A clean build of the workspace's current sources by stock cargo (without
+        `-Z header-pipelining`: its binaries equal stock's byte for byte, so a miscompile that
+        headers caused on both sides shows too), cached by the workspace, profile and sources."""
+        h = hashlib.sha256(f"{ws}\0{profile}\0".encode())
+        for p in sorted(ws.rglob("*")):
+            if p.is_file() and p.suffix in (".rs", ".toml"):
+                h.update(f"{p.relative_to(ws)}\0{p.stat().st_size}\0".encode() + p.read_bytes())
+        key = h.hexdigest()
         if key not in self.clean_cache:
             target = self.work / "clean-target"
             shutil.rmtree(target, ignore_errors=True)
-            self.cargo(ws, target, profile)
+            self.cargo(ws, target, profile, headers=False)
             self.clean_cache[key] = self.app(target, profile)
         return self.clean_cache[key]
 
@@ -285,13 +334,11 @@ def fuzz_program(seed: int, runner: Runner, keep: Path | None) -> list[Step]:
         if base.count(find) != 1:
             continue
         for direction, text in (("apply", base.replace(find, replace)), ("revert", base)):
-            time.sleep(0.02)
+            time.sleep(0.02)  # the edit's mtime is later than the last build's start
             lib.write_text(text)
-            # cargo compares mtimes at a resolution the filesystem gives; make the edit newer.
-            stamp = time.time() + 1
-            os.utime(lib, (stamp, stamp))
             try:
                 stderr = runner.cargo(ws, target, profile)
+                again = runner.cargo(ws, target, profile)
                 clean_bin, clean_out = runner.clean(ws, profile)
             except BuildFailed as e:
                 steps.append(Step(seed, profile, kind, name, direction, observable, False, "FAILED",
@@ -299,7 +346,11 @@ def fuzz_program(seed: int, runner: Runner, keep: Path | None) -> list[Step]:
                 continue
             cut_off = "Relinking app" in stderr or not re.search(r"Compiling app|Running `[^`]*--crate-name app ", stderr)
             got_bin, got_out = runner.app(target, profile)
-            if got_bin == clean_bin and got_out == clean_out:
+            if re.search(r"Running `|Relinking ", again):
+                verdict, detail = "NOT-FRESH", "the next build ran rustc again: " + " ".join(
+                    line.strip()[:160] for line in again.splitlines()
+                    if "Running `" in line or "Relinking" in line or "Dirty" in line)
+            elif got_bin == clean_bin and got_out == clean_out:
                 verdict, detail = "ok", ""
             else:
                 verdict = "UNSOUND" if cut_off else "DIFFERENT"
@@ -326,6 +377,8 @@ def report(steps: list[Step], programs: int, seconds: float, first_seed: int) ->
              f"{sum(s.verdict == 'UNSOUND' for s in steps)}",
              f"- DIFFERENT (recompiled, still differs): {sum(s.verdict == 'DIFFERENT' for s in steps)}",
              f"- FAILED (a build failed): {sum(s.verdict == 'FAILED' for s in steps)}",
+             f"- NOT-FRESH (the build after a step ran rustc again): "
+             f"{sum(s.verdict == 'NOT-FRESH' for s in steps)}",
              f"- missed cutoffs (dev, edit not observable, not cut off): "
              f"{sum(expected_cutoff(s) and not s.cut_off for s in steps)} of "
              f"{sum(expected_cutoff(s) for s in steps)}",
@@ -382,7 +435,10 @@ def main() -> int:
         args.out.write_text(text)
     if not args.keep:
         shutil.rmtree(work, ignore_errors=True)
-    return 1 if any(s.verdict in ("UNSOUND", "DIFFERENT") for s in steps) else 0
+    if not any(s.cut_off for s in steps):
+        print("fuzz: no step was cut off, so no relink was checked")
+        return 1
+    return 1 if any(s.verdict != "ok" for s in steps) else 0
 
 
 if __name__ == "__main__":
