@@ -150,8 +150,10 @@ class Workspace:
 
     def plain(self, target: str) -> bytes:
         """A clean build without sccache; returns `app`."""
-        env = {**os.environ, "RUSTC_WRAPPER": "", "RUSTC_WORKSPACE_WRAPPER": "",
-               "CARGO_INCREMENTAL": "0"}
+        # An empty RUSTC_WRAPPER also overrides a wrapper in cargo's config. (An empty
+        # RUSTC_WORKSPACE_WRAPPER would not be "none": it changes the units' metadata hashes.)
+        env = {k: v for k, v in os.environ.items() if k != "RUSTC_WORKSPACE_WRAPPER"}
+        env.update(RUSTC_WRAPPER="", CARGO_INCREMENTAL="0")
         shutil.rmtree(self.root / target, ignore_errors=True)
         self.cargo(target, env, "build")
         return self.app(target)

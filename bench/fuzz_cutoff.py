@@ -268,8 +268,8 @@ class Runner:
         # The profile's own settings (dev: incremental), no wrapper, no flags from outside.
         env = {k: v for k, v in os.environ.items()
                if k not in ("CARGO_INCREMENTAL", "RUSTFLAGS", "CARGO_ENCODED_RUSTFLAGS")
-               and not k.startswith("CARGO_UNSTABLE_")}
-        env.update(CARGO_TARGET_DIR=str(target), RUSTC_WRAPPER="", RUSTC_WORKSPACE_WRAPPER="")
+               and not k.startswith("CARGO_UNSTABLE_") and k != "RUSTC_WORKSPACE_WRAPPER"}
+        env.update(CARGO_TARGET_DIR=str(target), RUSTC_WRAPPER="")
         out = subprocess.run(cmd, cwd=ws, env=env, capture_output=True, text=True, timeout=600)
         if out.returncode:
             raise BuildFailed(out.stderr[-3000:])
