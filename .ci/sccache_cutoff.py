@@ -31,6 +31,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "bench"))
+import rebuild  # noqa: E402
 import sccache  # noqa: E402
 
 LIBS = ["a", "b", "c"]
@@ -171,17 +172,11 @@ class Workspace:
 
 
 def what_ran(stderr: str) -> tuple[list[str], list[str], list[str]]:
-    """Crates rustc was run for (through the wrapper), packages relinked, units cut off."""
-    compiled, relinked, cut_off = [], [], []
-    for line in stderr.splitlines():
-        line = line.strip()
-        if line.startswith("Running `") and "--crate-name " in line and "-Z link-only" not in line:
-            compiled.append(line.split("--crate-name ")[1].split(" ")[0])
-        elif line.startswith("Relinking "):
-            relinked.append(line.split(" ")[1])
-        elif m := re.match(r"Fresh (\S+) .*\(interfaces? of `.*` unchanged\)", line):
-            cut_off.append(m.group(1))
-    return sorted(compiled), relinked, sorted(cut_off)
+    """Crates rustc was run for (through the wrapper), packages relinked (as bench/rebuild.py
+    reads them), and units cut off."""
+    compiled, relinked = rebuild.what_ran(stderr)
+    cut_off = re.findall(r"^\s*Fresh (\S+) .*\(interfaces? of `.*` unchanged\)", stderr, re.M)
+    return compiled, relinked, sorted(cut_off)
 
 
 def expect(what: str, got, want) -> None:

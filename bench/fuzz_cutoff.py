@@ -40,6 +40,8 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from rebuild import what_ran
+
 
 # ---------------------------------------------------------------------------------------------
 # Items: code in `up`, uses in `mid` and `app`, and edits. `{n}` is the item's number, `{k}` and
@@ -344,7 +346,8 @@ def fuzz_program(seed: int, runner: Runner, keep: Path | None) -> list[Step]:
                 steps.append(Step(seed, profile, kind, name, direction, observable, False, "FAILED",
                                   e.args[0]))
                 continue
-            cut_off = "Relinking app" in stderr or not re.search(r"Compiling app|Running `[^`]*--crate-name app ", stderr)
+            compiled, relinked = what_ran(stderr)
+            cut_off = "app" in relinked or "app" not in compiled
             got_bin, got_out = runner.app(target, profile)
             if re.search(r"Running `|Relinking ", again):
                 verdict, detail = "NOT-FRESH", "the next build ran rustc again: " + " ".join(

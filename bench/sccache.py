@@ -91,14 +91,20 @@ class Local:
             "CARGO_INCREMENTAL": "0",
         }
 
-    def __enter__(self):
+    def start(self) -> None:
         subprocess.run([str(self.bin), "--start-server"], env=self.env, check=True,
                        capture_output=True, timeout=60)
+
+    def stop(self) -> None:
+        subprocess.run([str(self.bin), "--stop-server"], env=self.env, capture_output=True,
+                       timeout=60)
+
+    def __enter__(self):
+        self.start()
         return self
 
     def __exit__(self, *exc):
-        subprocess.run([str(self.bin), "--stop-server"], env=self.env, capture_output=True,
-                       timeout=60)
+        self.stop()
 
     def zero(self) -> None:
         subprocess.run([str(self.bin), "--zero-stats"], env=self.env, check=True,

@@ -76,7 +76,7 @@ def main() -> int:
     times = {(v, p): [] for v in VARIANTS for p in PHASES}
     counts, compiled = {}, {}
     for s in servers.values():
-        s.__enter__()
+        s.start()
     try:
         for i in range(args.runs):
             order = list(VARIANTS) if i % 2 == 0 else list(reversed(VARIANTS))
@@ -100,9 +100,9 @@ def main() -> int:
                     if phase in ("cold", "warm"):
                         shutil.rmtree(target_dir(ws, f"sccache-{v}"), ignore_errors=True)
                     if phase == "cold":
-                        server.__exit__(None, None, None)
+                        server.stop()
                         shutil.rmtree(server.env["SCCACHE_DIR"], ignore_errors=True)
-                        server.__enter__()
+                        server.start()
                     server.zero()
                     wall, crates, relinked = build(ws, v, server)
                     stats = server.stats()
@@ -115,7 +115,7 @@ def main() -> int:
     finally:
         path.write_text(original)
         for s in servers.values():
-            s.__exit__(None, None, None)
+            s.stop()
     label = args.label or f"{ws.name}: {args.file}"
     lines = []
     for phase in PHASES:

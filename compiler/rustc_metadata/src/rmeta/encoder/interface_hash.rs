@@ -69,10 +69,10 @@ fn hash_crate<'tcx>(
     tcx.crate_name(LOCAL_CRATE).as_str().hash(hasher);
     tcx.stable_crate_id(LOCAL_CRATE).hash(hasher);
     tcx.sess.opts.cg.extra_filename.hash(hasher);
-    // Root fields that items, not crate attributes, decide (see `CrateRootFields` below): a
-    // private body calling through an `extern "C-unwind"` pointer makes the crate require the
-    // unwind strategy, and a private `#[global_allocator]` or `#[panic_handler]` changes what
-    // every dependent links.
+    // Root fields that items, not crate attributes, decide (see
+    // `crate_root_fields_are_classified`): a private body calling through an `extern "C-unwind"`
+    // pointer makes the crate require the unwind strategy, and a private `#[global_allocator]` or
+    // `#[panic_handler]` changes what every dependent links.
     tcx.required_panic_strategy(LOCAL_CRATE).hash(hasher);
     tcx.has_global_allocator(LOCAL_CRATE).hash(hasher);
     tcx.has_alloc_error_handler(LOCAL_CRATE).hash(hasher);
@@ -392,14 +392,8 @@ fn visit_item<'tcx>(
             clause.visit_with(v);
         }
         for param in &tcx.generics_of(def_id).own_params {
-            match param.kind {
-                ty::GenericParamDefKind::Type { has_default: true, .. } => {
-                    tcx.type_of(param.def_id).skip_binder().visit_with(v)
-                }
-                ty::GenericParamDefKind::Const { has_default: true, .. } => {
-                    tcx.const_param_default(param.def_id).skip_binder().visit_with(v)
-                }
-                _ => {}
+            if let Some(default) = param.default_value(tcx) {
+                default.skip_binder().visit_with(v);
             }
         }
     }
@@ -477,15 +471,7 @@ fn hash_item<'tcx>(
             // in the dependent (the encoder writes them as the parameters' `type_of` and
             // `const_param_default`).
             for param in &tcx.generics_of(def_id).own_params {
-                match param.kind {
-                    ty::GenericParamDefKind::Type { has_default: true, .. } => {
-                        tcx.type_of(param.def_id).skip_binder().hash_stable(hcx, hasher)
-                    }
-                    ty::GenericParamDefKind::Const { has_default: true, .. } => {
-                        tcx.const_param_default(param.def_id).skip_binder().hash_stable(hcx, hasher)
-                    }
-                    _ => {}
-                }
+                param.default_value(tcx).map(|d| d.skip_binder()).hash_stable(hcx, hasher);
             }
         }
         if should_encode_type(tcx, def_id, def_kind) {
