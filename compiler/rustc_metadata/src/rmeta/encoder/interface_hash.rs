@@ -92,24 +92,18 @@ fn hash_crate<'tcx>(
                 attr.hash_stable(hcx, hasher);
             }
         }
-        // What each dependency was compiled as, as this crate saw it: under
-        // `-Z consume-headers` the hash recorded for an upstream is its interface hash.
-        let mut deps: Vec<_> = tcx
-            .crates(())
-            .iter()
-            .map(|&cnum| {
-                (
-                    tcx.stable_crate_id(cnum),
-                    tcx.crate_name(cnum).to_string(),
-                    tcx.recorded_crate_hash(cnum),
-                    format!("{:?}", tcx.crate_dep_kind(cnum)),
-                    tcx.extra_filename(cnum).as_str(),
-                )
-            })
-            .collect();
-        deps.sort_unstable_by_key(|dep| dep.0);
-        for dep in deps {
-            dep.hash(hasher);
+        // Each dependency as the encoder writes it into `crate_deps`, in the same order (the
+        // order crates were loaded, which dependents follow for their own crate numbers and the
+        // link order): under `-Z consume-headers` the hash recorded for an upstream is its
+        // interface hash.
+        for &cnum in tcx.crates(()) {
+            tcx.stable_crate_id(cnum).hash(hasher);
+            tcx.crate_name(cnum).as_str().hash(hasher);
+            tcx.recorded_crate_hash(cnum).hash(hasher);
+            tcx.crate_host_hash(cnum).hash(hasher);
+            format!("{:?}", tcx.crate_dep_kind(cnum)).hash(hasher);
+            tcx.extra_filename(cnum).as_str().hash(hasher);
+            tcx.is_private_dep(cnum).hash(hasher);
         }
         tcx.exported_non_generic_symbols(LOCAL_CRATE).hash_stable(hcx, hasher);
         tcx.exported_generic_symbols(LOCAL_CRATE).hash_stable(hcx, hasher);
@@ -146,7 +140,7 @@ fn crate_root_fields_are_classified(root: &CrateRoot) {
         has_global_allocator: _,
         has_alloc_error_handler: _,
         has_panic_handler: _,
-        // These come from crate attributes, which are hashed.
+        // These come from crate attributes and features, which are hashed.
         has_default_lib_allocator: _,
         compiler_builtins: _,
         needs_allocator: _,
@@ -155,6 +149,7 @@ fn crate_root_fields_are_classified(root: &CrateRoot) {
         panic_runtime: _,
         profiler_runtime: _,
         specialization_enabled_in: _,
+        // Hashed in `hash_crate` from the same queries the encoder reads.
         symbol_mangling_version: _,
         crate_deps: _,
         dylib_dependency_formats: _,
@@ -178,13 +173,15 @@ fn crate_root_fields_are_classified(root: &CrateRoot) {
         expn_hashes: _,
         def_path_hash_map: _,
         // Out: only diagnostics read them (trait suggestions, lints naming diagnostic items,
-        // notes on items removed by `cfg`).
+        // notes on items removed by `cfg`). Custom MIR (`#![feature(custom_mir)]`) picks callees
+        // by diagnostic item, but only those of `core`.
         traits: _,
         diagnostic_items: _,
         stripped_cfg_items: _,
         // Out: only crates with `staged_api` (the standard library) have them.
         lib_features: _,
         stability_implications: _,
+        // Per item: an incoherent impl (`#![feature(rustc_attrs)]`) is reachable, so a root.
         incoherent_impls: _,
         // Out for now: unstable features (`eii`, `export_stable`), which no crate on stable
         // Rust can use.
