@@ -18,6 +18,8 @@ builds:
   ripgrep-rebuild   rebuild of ripgrep with its grep crates as path dependencies after edits that
                     keep the interface (rebuild.py), against the rebuild's lower bound
   gix-rebuild       the same for gix, after a private-body edit in gix-date
+  ripgrep-releases  real edits: ripgrep's library crates stepped one at a time through their
+                    consecutive crates.io releases (ripgrep_releases.py), dev and release
   sccache-rebuild   ripgrep behind sccache (sccache_rebuild.py), dev without incremental: cold
                     cache, warm cache (every library a hit) and the private-body rebuild
   header-overhead   what -Z emit-header (alone, and with -Z consume-headers as cargo passes them)
@@ -212,6 +214,10 @@ WORKLOADS = {
     "gix-rebuild": lambda quick, out, data: rebuilds(gix_workspace(), "gix", GIX_EDITS, quick,
                                                      out, data),
     "sccache-rebuild": sccache_rebuild,
+    "ripgrep-releases": lambda quick, out, data: [
+        [sys.executable, str(BENCH / "ripgrep_releases.py"), "--out", str(out),
+         *(["--profiles", "dev"] if quick else [])]
+    ],
     "header-overhead": lambda quick, out, data: [
         [sys.executable, str(BENCH / "header_overhead.py"), "--runs", "2" if quick else "3",
          "--profile", profile, "--out", str(out)]

@@ -143,17 +143,18 @@ pub fn linked_rlibs_ready(
     })
 }
 
-/// Whether the local crate's outputs record what no interface hash covers: its dependencies'
-/// source files, their checksums or text, or the lines of their type definitions. With
-/// debuginfo, the LLVM IR of code inlined or instantiated from a dependency names the
-/// dependency's source files with their checksums. They reach the output in LLVM bitcode
-/// (embedded in a library, emitted, or as the objects of linker-plugin LTO), in DWARF 5 line
-/// tables, in CodeView (PDB targets), with `-Z embed-source`, and through ThinLTO (also the local
-/// ThinLTO of an optimized build with several codegen units), which names promoted symbols
-/// (`.llvm.<N>`) after a hash of the module. `-Z debug-info-type-line-numbers` records the line
-/// of each type's definition. Such a crate records its dependencies' crate hashes even under
-/// `-Z consume-headers`, and is recompiled whenever they change.
-pub(crate) fn records_upstream_sources(tcx: TyCtxt<'_>) -> bool {
+/// Whether the local crate's outputs record the checksums of its dependencies' source files.
+/// With debuginfo, the LLVM IR of code inlined or instantiated from a dependency names the
+/// dependency's source files with their checksums (`DIFile … checksumkind: CSK_MD5`). DWARF 4 line
+/// tables leave them out, but they reach the output in LLVM bitcode (embedded in a library,
+/// emitted, or as the objects of linker-plugin LTO), in DWARF 5 line tables, and through ThinLTO
+/// (also the crate-local ThinLTO of an optimized build with several codegen units), which names
+/// promoted symbols (`.llvm.<N>`) after a hash of each module.
+///
+/// A header whose own crate records them (`interface_covers_checksums`) hashes the checksum of
+/// every file its interface has spans in; a dependent that records them records such a header's
+/// interface hash, and any other header's crate hash.
+pub(crate) fn records_upstream_checksums(tcx: TyCtxt<'_>) -> bool {
     let sess = tcx.sess;
     if sess.opts.debuginfo == DebugInfo::None {
         return false;
@@ -165,10 +166,27 @@ pub(crate) fn records_upstream_sources(tcx: TyCtxt<'_>) -> bool {
         || (sess.opts.cg.embed_bitcode
             && tcx.crate_types().iter().any(|ty| *ty != CrateType::Executable));
     let thin_lto = matches!(sess.lto(), Lto::ThinLocal | Lto::Thin | Lto::Fat);
-    bitcode
-        || thin_lto
-        || sess.dwarf_version() >= 5
-        || sess.target.uses_pdb_debuginfo()
+    bitcode || thin_lto || sess.dwarf_version() >= 5
+}
+
+/// Whether the interface hash of the local crate covers the checksums of the source files its
+/// interface has spans in: where the crate's own outputs record its dependencies' checksums, so
+/// will, in the usual build where every crate has the same profile, its dependents'.
+pub(crate) fn interface_covers_checksums(tcx: TyCtxt<'_>) -> bool {
+    tcx.sess.opts.unstable_opts.emit_header && records_upstream_checksums(tcx)
+}
+
+/// Whether the local crate's outputs record what no interface hash covers: the text of its
+/// dependencies' source files (`-Z embed-source`), CodeView's records of them (PDB targets, not
+/// tried), or the lines of their type definitions (`-Z debug-info-type-line-numbers`). Such a crate
+/// records its dependencies' crate hashes even under `-Z consume-headers`, and is recompiled
+/// whenever they change.
+pub(crate) fn records_upstream_sources(tcx: TyCtxt<'_>) -> bool {
+    let sess = tcx.sess;
+    if sess.opts.debuginfo == DebugInfo::None {
+        return false;
+    }
+    sess.target.uses_pdb_debuginfo()
         || sess.opts.unstable_opts.embed_source
         || sess.opts.unstable_opts.debug_info_type_line_numbers
 }

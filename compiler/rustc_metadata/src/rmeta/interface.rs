@@ -27,6 +27,10 @@ pub(super) const TRAILER_MAGIC: &[u8; 8] = b"rsheader";
 pub(crate) struct HeaderTrailer {
     /// The hash of what dependents compiled against this crate can observe.
     pub(crate) interface_hash: Option<Svh>,
+    /// The interface hash covers the checksums of the source files the interface has spans in
+    /// (`header::interface_covers_checksums`), so a dependent whose outputs record them can
+    /// record it.
+    pub(crate) interface_covers_checksums: bool,
     /// References into other crates are position-independent.
     pub(crate) portable_refs: bool,
     /// With `portable_refs`: for each entry of `CrateRoot::impls`, in order, the

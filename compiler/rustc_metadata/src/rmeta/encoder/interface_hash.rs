@@ -21,10 +21,11 @@ use rustc_data_structures::stable_hasher::{HashStable, StableHasher};
 use rustc_index::IndexVec;
 use rustc_index::bit_set::DenseBitSet;
 use rustc_middle::ich::StableHashingContext;
+use rustc_middle::mir::interpret::{AllocId, ConstAllocation, GlobalAlloc};
 use rustc_middle::middle::privacy::Level;
 use rustc_middle::mir::visit::Visitor as _;
 use rustc_middle::ty::{TypeSuperVisitable, TypeVisitable, TypeVisitor};
-use rustc_span::{BytePos, SourceFile, StableSourceFileId};
+use rustc_span::{BytePos, SourceFile, SourceFileHash, StableSourceFileId};
 
 use super::*;
 
@@ -47,7 +48,8 @@ pub(crate) fn interface_hash(tcx: TyCtxt<'_>) -> Svh {
                 .collect();
             items.sort_unstable_by_key(|&(hash, _)| hash);
             items.len().hash_stable(&mut hcx, &mut hasher);
-            let mut positions = SpanPositions::new(tcx);
+            let mut positions =
+                SpanPositions::new(tcx, crate::header::interface_covers_checksums(tcx));
             for (local_hash, def_id) in items {
                 hasher.write_u64(local_hash);
                 let mir = carried[def_id];
@@ -193,10 +195,13 @@ fn crate_root_fields_are_classified(root: &CrateRoot) {
     } = root;
 }
 
-/// The definitions a dependent can observe: the crate's reachable items, every trait impl,
-/// every body the header carries, and, closed over, the local definitions mentioned by their
-/// types, bounds and bodies (a private field's type still decides a public type's layout; a
-/// private helper called from an inlinable body is still a symbol the dependent links to).
+/// The definitions a dependent can observe: the crate's reachable items, every trait impl, and,
+/// closed over, the local definitions mentioned by their types, bounds and the bodies the header
+/// carries of them (a private field's type still decides a public type's layout; a private helper
+/// called from an inlinable body is still a symbol the dependent links to; a private const read
+/// by a carried body is evaluated by the dependent). A body the header carries but that nothing
+/// reachable mentions (a private const table read by a non-generic fn, a private generic helper
+/// of private code) cannot be named, evaluated or instantiated by a dependent: it is not a root.
 fn interface_items(tcx: TyCtxt<'_>, carried: &IndexVec<LocalDefId, CarriedMir>) -> Vec<LocalDefId> {
     let effective_visibilities = tcx.effective_visibilities(());
     let reachable_set = tcx.reachable_set(());
@@ -207,7 +212,6 @@ fn interface_items(tcx: TyCtxt<'_>, carried: &IndexVec<LocalDefId, CarriedMir>) 
             .is_some_and(|vis| vis.is_public_at_level(Level::ReachableThroughImplTrait));
         if reachable
             || reachable_set.contains(&def_id)
-            || carried[def_id].any()
             || matches!(tcx.def_kind(def_id), DefKind::Impl { of_trait: true })
         {
             roots.push(def_id);
@@ -251,6 +255,11 @@ fn interface_items(tcx: TyCtxt<'_>, carried: &IndexVec<LocalDefId, CarriedMir>) 
                 if let Some(ctor) = variant.ctor_def_id() {
                     roots.push(ctor.expect_local());
                 }
+                // An explicit discriminant is an anonymous const the dependent evaluates
+                // (`AdtDef::discriminants`, layout): its value is part of the enum.
+                if let ty::VariantDiscr::Explicit(discr) = variant.discr {
+                    roots.push(discr.expect_local());
+                }
                 for field in &variant.fields {
                     roots.push(field.did.expect_local());
                 }
@@ -279,10 +288,6 @@ impl CarriedMir {
         self.ctfe || self.opt
     }
 
-    /// Whether the header carries MIR or a value.
-    fn any(self) -> bool {
-        self.has_body() || self.trivial
-    }
 }
 
 /// What the header carries of each local definition's MIR.
@@ -404,15 +409,79 @@ fn visit_item<'tcx>(
             clause.visit_with(v);
         }
     }
+    let mut bodies: Vec<&mir::Body<'tcx>> = Vec::new();
     if mir.opt {
-        tcx.optimized_mir(def_id).visit_with(v);
+        bodies.push(tcx.optimized_mir(def_id));
     }
     if mir.ctfe {
-        tcx.mir_for_ctfe(def_id).visit_with(v);
+        bodies.push(tcx.mir_for_ctfe(def_id));
     }
     // A trivial const has no MIR, and building its promoteds would borrow-check it.
     if mir.has_body() {
-        tcx.promoted_mir(def_id).visit_with(v);
+        bodies.extend(tcx.promoted_mir(def_id).iter());
+    }
+    for body in bodies {
+        body.visit_with(v);
+        ReferencedConsts { tcx, found: v }.visit_body(body);
+    }
+    // A static's value can point to other statics, which CTFE in the dependent reads.
+    if let DefKind::Static { .. } = def_kind
+        && !tcx.is_foreign_item(def_id)
+        && let Ok(alloc) = tcx.eval_static_initializer(def_id)
+    {
+        ReferencedConsts { tcx, found: v }.visit_alloc(alloc, &mut FxHashSet::default());
+    }
+}
+
+/// Finds what a body's constants refer to by definition, which `TypeVisitable` does not show:
+/// the constants it evaluates (`mir::Const::Unevaluated`), and the statics and functions its
+/// values point to (a private static read by a public const: CTFE in the dependent reads the
+/// static's value from the header).
+struct ReferencedConsts<'a, 'tcx> {
+    tcx: TyCtxt<'tcx>,
+    found: &'a mut MentionedDefs<'tcx>,
+}
+
+impl<'tcx> ReferencedConsts<'_, 'tcx> {
+    fn visit_alloc_id(&mut self, id: AllocId, seen: &mut FxHashSet<AllocId>) {
+        if !seen.insert(id) {
+            return;
+        }
+        match self.tcx.try_get_global_alloc(id) {
+            Some(GlobalAlloc::Static(def_id)) => self.found.add(def_id),
+            Some(GlobalAlloc::Function { instance }) => self.found.add(instance.def_id()),
+            Some(GlobalAlloc::Memory(alloc)) => self.visit_alloc(alloc, seen),
+            Some(GlobalAlloc::VTable(..) | GlobalAlloc::TypeId { .. }) | None => {}
+        }
+    }
+
+    fn visit_alloc(&mut self, alloc: ConstAllocation<'tcx>, seen: &mut FxHashSet<AllocId>) {
+        for (_, prov) in alloc.inner().provenance().ptrs().iter() {
+            self.visit_alloc_id(prov.alloc_id(), seen);
+        }
+    }
+}
+
+impl<'tcx> mir::visit::Visitor<'tcx> for ReferencedConsts<'_, 'tcx> {
+    fn visit_const_operand(&mut self, constant: &mir::ConstOperand<'tcx>, location: mir::Location) {
+        match constant.const_ {
+            mir::Const::Unevaluated(uv, _) => self.found.add(uv.def),
+            mir::Const::Val(value, _) => {
+                let mut seen = FxHashSet::default();
+                match value {
+                    mir::ConstValue::Scalar(interpret::Scalar::Ptr(ptr, _)) => {
+                        self.visit_alloc_id(ptr.provenance.alloc_id(), &mut seen)
+                    }
+                    mir::ConstValue::Slice { alloc_id, .. }
+                    | mir::ConstValue::Indirect { alloc_id, .. } => {
+                        self.visit_alloc_id(alloc_id, &mut seen)
+                    }
+                    _ => {}
+                }
+            }
+            mir::Const::Ty(..) => {}
+        }
+        self.super_const_operand(constant, location);
     }
 }
 
@@ -602,7 +671,10 @@ impl<'tcx> mir::visit::Visitor<'tcx> for SpanPositions<'tcx> {
 /// `encode_portable_foreign_span`). Dummy spans, and spans that cross files, have no position.
 ///
 /// Files are numbered in the order the hash first meets them, and a file's `StableSourceFileId`
-/// is hashed once, after the body that gave it its number, so the number stands for the id.
+/// is hashed once, after the body that gave it its number, so the number stands for the id. Where
+/// dependents record upstream checksums (`header::interface_covers_checksums`), the file's checksums
+/// are hashed with its id: a comment in a file that has spans in the interface then changes the
+/// hash, and an edit of a file that has none (a file of private, non-generic code) does not.
 #[derive(Clone, Copy)]
 struct SpanPosition {
     /// The file's number, from `FIRST_FILE` on, or `DUMMY` or `CROSSES_FILES`.
@@ -655,13 +727,15 @@ struct SpanPositions<'tcx> {
     /// The number of each file met so far, by its first byte position.
     numbers: FxHashMap<BytePos, u32>,
     /// Files numbered since the last `hash_new_files`.
-    new_files: Vec<StableSourceFileId>,
+    new_files: Vec<(StableSourceFileId, SourceFileHash, Option<SourceFileHash>)>,
+    /// Hash the checksums of the files, with their ids.
+    checksums: bool,
     /// The file of the last position found, its number, and the last line found in it.
     last: Option<(Arc<SourceFile>, u32, usize)>,
 }
 
 impl<'tcx> SpanPositions<'tcx> {
-    fn new(tcx: TyCtxt<'tcx>) -> Self {
+    fn new(tcx: TyCtxt<'tcx>, checksums: bool) -> Self {
         SpanPositions {
             tcx,
             known: FxHashMap::default(),
@@ -669,6 +743,7 @@ impl<'tcx> SpanPositions<'tcx> {
             body_records: Vec::new(),
             numbers: FxHashMap::default(),
             new_files: Vec::new(),
+            checksums,
             last: None,
         }
     }
@@ -738,11 +813,15 @@ impl<'tcx> SpanPositions<'tcx> {
     }
 
     /// Hashes the ids of the files numbered since the last call, in the order they were
-    /// numbered.
+    /// numbered, and their checksums if dependents record them.
     fn hash_new_files(&mut self, hasher: &mut StableHasher) {
         self.new_files.len().hash(hasher);
-        for id in self.new_files.drain(..) {
+        for (id, src_hash, checksum_hash) in self.new_files.drain(..) {
             id.hash(hasher);
+            if self.checksums {
+                src_hash.hash(hasher);
+                checksum_hash.hash(hasher);
+            }
         }
     }
 
@@ -752,7 +831,7 @@ impl<'tcx> SpanPositions<'tcx> {
             let file = self.tcx.sess.source_map().lookup_source_file(pos);
             let next = SpanPosition::FIRST_FILE + self.numbers.len() as u32;
             let number = *self.numbers.entry(file.start_pos).or_insert_with(|| {
-                self.new_files.push(file.stable_id);
+                self.new_files.push((file.stable_id, file.src_hash, file.checksum_hash));
                 next
             });
             self.last = Some((file, number, 0));
