@@ -29,6 +29,7 @@ sys.path.insert(0, str(ROOT / "bench"))
 import rebuild  # noqa: E402
 import ripgrep_workspace  # noqa: E402
 import run as bench_run  # noqa: E402
+from timing import target_dir  # noqa: E402
 
 CACHE = Path(os.environ.get("RUST_HEADERS_CACHE", Path.home() / ".cache/rust-headers"))
 
@@ -69,7 +70,7 @@ EDITS = [
 
 
 def cargo(ws, target, headers, *args):
-    env = dict(os.environ, CARGO_TARGET_DIR=str(ws / target))
+    env = dict(os.environ, CARGO_TARGET_DIR=str(target_dir(ws, target)))
     cmd = ["cargo", "+headers", *args, "--release", "--offline", "-v"]
     if headers:
         cmd.append("-Zheader-pipelining")
@@ -81,16 +82,16 @@ def cargo(ws, target, headers, *args):
 
 
 def rg_bytes(ws, target):
-    return (ws / target / "release/rg").read_bytes()
+    return (target_dir(ws, target) / "release/rg").read_bytes()
 
 
 def main():
     bench_run.ripgrep_source()  # fetches ripgrep and its dependencies once
     ws = Path(ripgrep_workspace.make(str(CACHE / "ci-ripgrep-release-ws"), cargo="cargo"))
-    for target, headers in (("target-stock", False), ("target-headers", True)):
+    for target, headers in (("stock", False), ("headers", True)):
         _, _, took = cargo(ws, target, headers, "build")
         print(f"[RGREL] clean release build, {'headers' if headers else 'stock'}: {took:.0f}s")
-    if rg_bytes(ws, "target-stock") != rg_bytes(ws, "target-headers"):
+    if rg_bytes(ws, "stock") != rg_bytes(ws, "headers"):
         sys.exit("clean release builds of rg differ between stock and -Z header-pipelining")
 
     failures = []
@@ -101,10 +102,10 @@ def main():
             sys.exit(f"{name}: the text to replace is not in {path} exactly once")
         time.sleep(1.1)
         file.write_text(text.replace(old, new))
-        compiled, stderr, took = cargo(ws, "target-headers", True, "build")
+        compiled, stderr, took = cargo(ws, "headers", True, "build")
         relinked = "Relinking ripgrep" in stderr
-        stock, _, stock_took = cargo(ws, "target-stock", False, "build")
-        same = rg_bytes(ws, "target-stock") == rg_bytes(ws, "target-headers")
+        stock, _, stock_took = cargo(ws, "stock", False, "build")
+        same = rg_bytes(ws, "stock") == rg_bytes(ws, "headers")
         verdict = "cut off" if relinked else "compiled"
         print(f"[RGREL] {name}: headers compiled {compiled} ({verdict}) in {took:.1f}s, "
               f"stock compiled {stock} in {stock_took:.1f}s; rg {'equal' if same else 'DIFFERS'}")
@@ -113,19 +114,19 @@ def main():
             failures.append(f"{name}: rg differs from stock's build of the same tree")
         if sorted(compiled) != sorted(expected):
             failures.append(f"{name}: expected {expected} compiled, got {compiled}")
-        again, stderr, _ = cargo(ws, "target-headers", True, "build")
+        again, stderr, _ = cargo(ws, "headers", True, "build")
         if again or "Relinking" in stderr:
             failures.append(f"{name}: the next build is not fresh: {again}")
 
-    types = subprocess.run([str(ws / "target-headers/release/rg"), "--type-list"],
+    types = subprocess.run([str(target_dir(ws, "headers") / "release/rg"), "--type-list"],
                            capture_output=True, text=True, check=True).stdout
     if "ahk: *.ah2, *.ahk" not in types:
         failures.append("the relinked rg does not know the type added to DEFAULT_TYPES")
 
-    shutil.rmtree(ws / "target-stock")
-    _, _, took = cargo(ws, "target-stock", False, "build")
+    shutil.rmtree(target_dir(ws, "stock"))
+    _, _, took = cargo(ws, "stock", False, "build")
     print(f"[RGREL] clean stock release build of the edited tree: {took:.0f}s")
-    if rg_bytes(ws, "target-stock") != rg_bytes(ws, "target-headers"):
+    if rg_bytes(ws, "stock") != rg_bytes(ws, "headers"):
         failures.append("rg after the edits differs from a clean stock build of the edited tree")
     if failures:
         sys.exit("\n".join(failures))

@@ -191,6 +191,26 @@ def item(rng: random.Random, n: int, used: set) -> Item:
             f"pub struct Buf{n}(pub [u8; {k}]);\npub const BUF{n}: usize = std::mem::size_of::<Buf{n}>();\n",
             f'    println!("BUF{n} {{}}", up::BUF{n});\n',
             edits=[("array length in a pub type", f"pub struct Buf{n}(pub [u8; {k}]);", f"pub struct Buf{n}(pub [u8; {j}]);", True)]),
+        lambda: Item(
+            "track-caller-fn-ptr",
+            f"#[track_caller]\npub fn tcp{n}() -> u32 {{\n    std::panic::Location::caller().line() + {k}\n}}\n",
+            f'    let tcp{n}: fn() -> u32 = up::tcp{n};\n    println!("tcp{n} {{}}", tcp{n}());\n',
+            # Through a fn pointer the caller's location is the reify shim's: the fn's own
+            # definition, which moves with a line above it.
+            edits=[("line above a #[track_caller] fn used as a pointer", f"#[track_caller]\npub fn tcp{n}",
+                    f"// moved\n#[track_caller]\npub fn tcp{n}", True)]),
+        lambda: Item(
+            "collapsed-macro",
+            f"pub fn cm{n}<T: Into<u32>>(x: T) -> u32 {{\n    mac{n}::outer!(x.into())\n}}\n\n"
+            f"mod mac{n} {{\n    #[collapse_debuginfo(yes)]\n    macro_rules! inner {{\n        ($a:expr) => {{\n"
+            f"            $a + {k}\n        }};\n    }}\n    macro_rules! outer {{\n        ($a:expr) => {{{{\n"
+            f"            let v = $a;\n            $crate::mac{n}::inner!(v)\n        }}}};\n    }}\n"
+            f"    pub(crate) use {{inner, outer}};\n}}\n",
+            f'    println!("cm{n} {{}}", up::cm{n}(2u8));\n',
+            # Only the debuginfo line of the addition in `cm`'s instances moves: the intermediate
+            # call site, where `inner`'s debuginfo collapses to (observable in dev).
+            edits=[("line inside a macro above a collapsing call", f"            let v = $a;\n            $crate::mac{n}::inner!(v)",
+                    f"            let v = $a;\n\n            $crate::mac{n}::inner!(v)", None)]),
     ]
     chosen = rng.choice(kinds)()
     # `mid` uses the item too, in a non-generic fn that `app` calls: a cut-off `mid` that kept
@@ -216,6 +236,8 @@ def item(rng: random.Random, n: int, used: set) -> Item:
         "private-fn-added": ("u32", f"up::base{n}()"),
         "pub-crate-const-in-body": ("u32", f"up::limited{n}(7)"),
         "size-of-const": ("usize", f"up::BUF{n}"),
+        "track-caller-fn-ptr": ("u32", f"(up::tcp{n} as fn() -> u32)()"),
+        "collapsed-macro": ("u32", f"up::cm{n}(5u16)"),
     }.get(chosen.kind)
     if via:
         ty, expr = via

@@ -31,6 +31,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import ripgrep_workspace  # noqa: E402
 from rebuild import what_ran  # noqa: E402
+from timing import target_dir  # noqa: E402
 
 CACHE = Path(os.environ.get("RUST_HEADERS_CACHE", Path.home() / ".cache/rust-headers"))
 # Each crate's releases after the one ripgrep 14.1.1 locks, in order, as published on crates.io;
@@ -84,7 +85,7 @@ def api_lines(src):
 
 
 def build(ws, profile, variant):
-    env = dict(os.environ, CARGO_TARGET_DIR=str(ws / f"target-{profile}-{variant}"))
+    env = dict(os.environ, CARGO_TARGET_DIR=str(target_dir(Path(ws), f"{profile}-{variant}")))
     cmd = ["cargo", "+headers", "build", "--offline", "-v", *PROFILES[profile], *VARIANTS[variant]]
     t = time.monotonic()
     out = subprocess.run(cmd, cwd=ws, env=env, capture_output=True, text=True)
@@ -97,7 +98,32 @@ def build(ws, profile, variant):
 
 def rg(ws, profile, variant):
     sub = "release" if profile == "release" else "debug"
-    return (ws / f"target-{profile}-{variant}" / sub / "rg").read_bytes()
+    return (target_dir(Path(ws), f"{profile}-{variant}") / sub / "rg").read_bytes()
+
+
+def install_release(src, crate_dir, locked):
+    """Copies a release into the workspace as a commit of the crate's history would leave it: its
+    files new (so cargo's mtime check sees them changed), and its manifest at the version the
+    workspace locks, as are its requirements on the other path crates. A version number is part of
+    cargo's `-C metadata`, hence of the crate's StableCrateId and of every symbol a dependent names;
+    in a real history it changes in one release commit, while the commits a release bundles are
+    made at a fixed version, which is what this replays."""
+    shutil.copytree(src, crate_dir, copy_function=shutil.copy)
+    manifest = crate_dir / "Cargo.toml"
+    section, out = None, []
+    for line in manifest.read_text().splitlines():
+        header = re.match(r"^\[([^\]]+)\]\s*$", line)
+        if header:
+            section = header.group(1)
+        elif line.startswith("version = ") and section:
+            dep = section.rsplit(".", 1)[-1].strip('"')
+            if section == "package":
+                line = f'version = "{locked[crate_dir.name]}"'
+            elif section.split(".")[-2:-1] and section.split(".")[-2].endswith("dependencies") \
+                    and dep in ripgrep_workspace.PATH_CRATES:
+                line = f'version = "{locked[dep]}"'
+        out.append(line)
+    manifest.write_text("\n".join(out) + "\n")
 
 
 def step_all(ws, profiles, label):
@@ -133,7 +159,7 @@ def main():
             before = api_lines(crate_dir)
             time.sleep(1.1)
             shutil.rmtree(crate_dir)
-            shutil.copytree(fetch(name, version), crate_dir)
+            install_release(fetch(name, version), crate_dir, locked)
             api_same = api_lines(crate_dir) == before
             label = f"{name} {current} → {version}"
             print(f"[RELEASES] {label}", flush=True)

@@ -39,6 +39,9 @@ def make(dest, cargo="cargo"):
     """Creates (or recreates) the workspace at dest; returns its path."""
     if os.path.exists(dest):
         shutil.rmtree(dest)
+    # the target directories kept beside it (timing.target_dir) belong to the old tree
+    for stale in glob.glob(glob.escape(dest.rstrip("/")) + "-target-*"):
+        shutil.rmtree(stale)
     shutil.copytree(registry_dir("ripgrep", "14.1.1"), dest)
     versions = locked_versions(os.path.join(dest, "Cargo.lock"))
     patch = ["", "[patch.crates-io]"]

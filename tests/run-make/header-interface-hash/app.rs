@@ -14,4 +14,7 @@ fn main() {
     println!("{} {}", std::mem::size_of::<up::Slot>(), std::mem::size_of::<up::Byte>());
     let mut counter = up::Counter::new(2);
     println!("{} {:?}", mid::first_items(&mut counter), mid::next_of(&mut counter));
+    println!("{} {} {}", up::weight("mid"), up::Level::High as u32, up::START);
+    let located: fn() -> u32 = up::located;
+    println!("{} {}", up::bumped(4u8), located());
 }

@@ -22,6 +22,7 @@ use rustc_index::IndexVec;
 use rustc_index::bit_set::DenseBitSet;
 use rustc_middle::ich::StableHashingContext;
 use rustc_middle::mir::interpret::{AllocId, ConstAllocation, GlobalAlloc};
+use rustc_middle::middle::codegen_fn_attrs::CodegenFnAttrFlags;
 use rustc_middle::middle::privacy::Level;
 use rustc_middle::mir::visit::Visitor as _;
 use rustc_middle::ty::{TypeSuperVisitable, TypeVisitable, TypeVisitor};
@@ -618,6 +619,10 @@ fn hash_item<'tcx>(
     if mir.has_body() || matches!(def_kind, DefKind::Macro(_)) {
         positions.hash_item_position(hasher, def_id);
     }
+    if shims_take_its_span(tcx, def_id, def_kind) {
+        positions.record_span(tcx.def_span(def_id));
+        positions.hash_body_records(hasher);
+    }
     // Carried bodies: their content without spans, then the position of each of their spans as
     // file, line and column, which is what panic locations and debuginfo are made of. (Hashed by
     // `HashStable`, a span in an incremental build is relative to its parent item, which can be
@@ -659,7 +664,27 @@ fn hash_item<'tcx>(
     }
 }
 
-/// Records the position of every span of a MIR body, and of its macro call site.
+/// Whether a dependent can build a shim of the fn whose MIR takes its spans from the fn's
+/// `def_span` (`build_call_shim`): a panic location of a `#[track_caller]` fn as a pointer, and
+/// the shim's debuginfo. A fn pointer to another non-generic fn names the upstream symbol, and a
+/// carried body has its position hashed with its spans. The shims (`resolve_for_fn_ptr`,
+/// `expect_resolve_for_vtable`): `ReifyShim` of a fn that requires the caller location and of a
+/// virtual call (the trait's method), `VTableShim` (the trait's method), and under KCFI a
+/// `ReifyShim` of any trait method or trait impl method.
+fn shims_take_its_span(tcx: TyCtxt<'_>, def_id: LocalDefId, def_kind: DefKind) -> bool {
+    match def_kind {
+        DefKind::Fn | DefKind::AssocFn => {
+            tcx.codegen_fn_attrs(def_id).flags.contains(CodegenFnAttrFlags::TRACK_CALLER)
+                || (def_kind == DefKind::AssocFn
+                    && (tcx.trait_of_assoc(def_id.to_def_id()).is_some()
+                        || tcx.sess.is_sanitizer_kcfi_enabled()
+                        || tcx.sess.is_sanitizer_cfi_enabled()))
+        }
+        _ => false,
+    }
+}
+
+/// Records the position of every span of a MIR body, and of its macro call sites.
 impl<'tcx> mir::visit::Visitor<'tcx> for SpanPositions<'tcx> {
     fn visit_span(&mut self, span: Span) {
         self.record_span(span);
@@ -698,18 +723,17 @@ impl SpanPosition {
     /// so a position takes about 6 bytes rather than 20: spans are the bulk of what the hash
     /// covers, and hashing costs by the byte.
     fn record(self, records: &mut Vec<u8>) {
-        let mut bytes = [0u8; 25];
-        let mut len = 0;
-        for mut n in [self.file, self.line, self.column, self.column - self.char_column, self.len] {
-            while n >= 0x80 {
-                bytes[len] = n as u8 | 0x80;
-                len += 1;
-                n >>= 7;
-            }
-            bytes[len] = n as u8;
-            len += 1;
+        for n in [self.file, self.line, self.column, self.column - self.char_column, self.len] {
+            Self::record_number(n, records);
         }
-        records.extend_from_slice(&bytes[..len]);
+    }
+
+    fn record_number(mut n: u32, records: &mut Vec<u8>) {
+        while n >= 0x80 {
+            records.push(n as u8 | 0x80);
+            n >>= 7;
+        }
+        records.push(n as u8);
     }
 }
 
@@ -720,7 +744,7 @@ struct SpanPositions<'tcx> {
     tcx: TyCtxt<'tcx>,
     /// The record of each span met so far (its position, and its call site's if different), as
     /// its range in `records`.
-    known: FxHashMap<Span, (u32, u8)>,
+    known: FxHashMap<Span, (u32, u32)>,
     records: Vec<u8>,
     /// The records of the spans of the body being visited, hashed in one write.
     body_records: Vec<u8>,
@@ -755,23 +779,28 @@ impl<'tcx> SpanPositions<'tcx> {
             None => {
                 let start = self.records.len();
                 let position = self.position(span);
-                let callsite = span.source_callsite();
-                let callsite = (callsite != span).then(|| self.position(callsite));
-                position.record(&mut self.records);
-                match callsite {
-                    Some(callsite) => {
-                        self.records.push(1);
-                        callsite.record(&mut self.records);
-                    }
-                    None => self.records.push(0),
+                // Every call site of its macro backtrace, not only the outermost: debuginfo of a
+                // span in a macro whose debuginfo collapses stops at an intermediate one
+                // (`collapsed_debuginfo`).
+                let mut callsites = Vec::new();
+                let mut inner = span;
+                while !inner.ctxt().is_root() {
+                    let callsite = inner.ctxt().outer_expn_data().call_site;
+                    callsites.push(self.position(callsite));
+                    inner = callsite;
                 }
-                let known = (start as u32, (self.records.len() - start) as u8);
+                position.record(&mut self.records);
+                SpanPosition::record_number(callsites.len() as u32, &mut self.records);
+                for callsite in callsites {
+                    callsite.record(&mut self.records);
+                }
+                let known = (start as u32, (self.records.len() - start) as u32);
                 self.known.insert(span, known);
                 known
             }
         };
         let start = start as usize;
-        self.body_records.extend_from_slice(&self.records[start..start + usize::from(len)]);
+        self.body_records.extend_from_slice(&self.records[start..start + len as usize]);
     }
 
     /// Hashes the records of the body just visited, after the files it numbered.

@@ -1,6 +1,7 @@
 //! `up`: the library that the edit corpus (`edits.txt`) edits. Its dependents are `mid` (a
 //! library) and `app` (a binary); between them they use every kind of item below.
 
+mod macros;
 mod private;
 
 pub use private::Config;
@@ -108,4 +109,31 @@ impl Iterator for Counter {
     fn next(&mut self) -> Option<u64> {
         self.next_item()
     }
+}
+
+/// A lookup whose table is a `pub(crate)` const that only private, non-generic code reads, as
+/// ripgrep's `DEFAULT_TYPES` is.
+pub fn weight(name: &str) -> u32 {
+    private::weight(name)
+}
+
+/// Explicit discriminants, which `app` casts.
+pub enum Level {
+    Low = 1,
+    High = 2,
+}
+
+/// A pub const that reads a private static.
+pub const START: u32 = private::BASE + 2;
+
+/// A generic body whose arithmetic comes from a macro with collapsed debuginfo, called from
+/// another macro: its debuginfo line is that inner call site.
+pub fn bumped<T: Into<u32>>(v: T) -> u32 {
+    macros::outer!(v.into())
+}
+
+/// A non-generic `#[track_caller]` fn that `app` calls through a fn pointer.
+#[track_caller]
+pub fn located() -> u32 {
+    std::panic::Location::caller().line()
 }

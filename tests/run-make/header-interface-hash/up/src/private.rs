@@ -33,3 +33,16 @@ pub(crate) fn render(p: &Point) -> String {
     out.push(')');
     out
 }
+
+pub(crate) const WEIGHTS: &[(&str, u32)] = &[("low", 3), ("mid", 5), ("high", 7)];
+
+pub(crate) fn weight(name: &str) -> u32 {
+    for &(key, weight) in WEIGHTS {
+        if key == name {
+            return weight;
+        }
+    }
+    mix(name.as_bytes())
+}
+
+pub(crate) static BASE: u32 = 40;
