@@ -85,7 +85,7 @@ def api_lines(src):
 
 
 def build(ws, profile, variant):
-    env = dict(os.environ, CARGO_TARGET_DIR=str(target_dir(Path(ws), f"{profile}-{variant}")))
+    env = dict(os.environ, CARGO_TARGET_DIR=str(target_dir(ws, f"{profile}-{variant}")))
     cmd = ["cargo", "+headers", "build", "--offline", "-v", *PROFILES[profile], *VARIANTS[variant]]
     t = time.monotonic()
     out = subprocess.run(cmd, cwd=ws, env=env, capture_output=True, text=True)
@@ -98,7 +98,7 @@ def build(ws, profile, variant):
 
 def rg(ws, profile, variant):
     sub = "release" if profile == "release" else "debug"
-    return (target_dir(Path(ws), f"{profile}-{variant}") / sub / "rg").read_bytes()
+    return (target_dir(ws, f"{profile}-{variant}") / sub / "rg").read_bytes()
 
 
 def install_release(src, crate_dir, locked):
@@ -116,11 +116,11 @@ def install_release(src, crate_dir, locked):
         if header:
             section = header.group(1)
         elif line.startswith("version = ") and section:
-            dep = section.rsplit(".", 1)[-1].strip('"')
+            # `[package]`, or `[dependencies.NAME]` and its dev-, build- and target- forms.
+            *table, dep = section.replace('"', "").split(".")
             if section == "package":
                 line = f'version = "{locked[crate_dir.name]}"'
-            elif section.split(".")[-2:-1] and section.split(".")[-2].endswith("dependencies") \
-                    and dep in ripgrep_workspace.PATH_CRATES:
+            elif table and table[-1].endswith("dependencies") and dep in ripgrep_workspace.PATH_CRATES:
                 line = f'version = "{locked[dep]}"'
         out.append(line)
     manifest.write_text("\n".join(out) + "\n")
